@@ -1,0 +1,228 @@
+"""The database schema and its migrations.
+
+Each migration is a list of statements applied in one transaction and recorded in
+`PRAGMA user_version`, so an old database is brought forward step by step and a failed
+step leaves it exactly as it was. Migrations only ever add: never drop user data.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[list[str]] = [
+    # 1: the Discourse-shaped core.
+    [
+        """CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL DEFAULT '',
+            bio TEXT NOT NULL DEFAULT '',
+            uid INTEGER UNIQUE,
+            password_hash TEXT,
+            is_moderator INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE tokens (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            token_hash TEXT NOT NULL UNIQUE,
+            label TEXT NOT NULL DEFAULT '',
+            created_at REAL NOT NULL,
+            last_used_at REAL,
+            revoked_at REAL
+        )""",
+        """CREATE TABLE groups (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE group_members (
+            group_id INTEGER NOT NULL REFERENCES groups(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            PRIMARY KEY (group_id, user_id)
+        )""",
+        """CREATE TABLE categories (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            guidelines TEXT NOT NULL DEFAULT '',
+            position INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE category_groups (
+            category_id INTEGER NOT NULL REFERENCES categories(id),
+            group_id INTEGER NOT NULL REFERENCES groups(id),
+            PRIMARY KEY (category_id, group_id)
+        )""",
+        """CREATE TABLE topics (
+            id INTEGER PRIMARY KEY,
+            category_id INTEGER NOT NULL REFERENCES categories(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            title TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            bumped_at REAL NOT NULL,
+            highest_post_number INTEGER NOT NULL DEFAULT 0,
+            posts_count INTEGER NOT NULL DEFAULT 0,
+            like_count INTEGER NOT NULL DEFAULT 0,
+            closed INTEGER NOT NULL DEFAULT 0,
+            pinned INTEGER NOT NULL DEFAULT 0,
+            solution_post_id INTEGER,
+            deleted_at REAL
+        )""",
+        "CREATE INDEX topics_bumped ON topics(bumped_at DESC, id DESC)",
+        "CREATE INDEX topics_category_bumped ON topics(category_id, bumped_at DESC, id DESC)",
+        "CREATE INDEX topics_created ON topics(created_at DESC, id DESC)",
+        """CREATE TABLE topic_tags (
+            topic_id INTEGER NOT NULL REFERENCES topics(id),
+            tag TEXT NOT NULL COLLATE NOCASE,
+            PRIMARY KEY (topic_id, tag)
+        )""",
+        "CREATE INDEX topic_tags_tag ON topic_tags(tag, topic_id)",
+        """CREATE TABLE posts (
+            id INTEGER PRIMARY KEY,
+            topic_id INTEGER NOT NULL REFERENCES topics(id),
+            post_number INTEGER NOT NULL,
+            reply_to_post_number INTEGER,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            raw TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            like_count INTEGER NOT NULL DEFAULT 0,
+            reply_count INTEGER NOT NULL DEFAULT 0,
+            deleted_at REAL,
+            deleted_by INTEGER REFERENCES users(id),
+            UNIQUE (topic_id, post_number)
+        )""",
+        "CREATE INDEX posts_user ON posts(user_id, created_at)",
+        "CREATE INDEX posts_created ON posts(created_at)",
+        """CREATE TABLE reactions (
+            post_id INTEGER NOT NULL REFERENCES posts(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            name TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (post_id, user_id, name)
+        )""",
+        """CREATE TABLE bookmarks (
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            post_id INTEGER NOT NULL REFERENCES posts(id),
+            created_at REAL NOT NULL,
+            PRIMARY KEY (user_id, post_id)
+        )""",
+        """CREATE TABLE read_state (
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            topic_id INTEGER NOT NULL REFERENCES topics(id),
+            last_read_post_number INTEGER NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (user_id, topic_id)
+        )""",
+        """CREATE TABLE notifications (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            kind TEXT NOT NULL,
+            actor_id INTEGER REFERENCES users(id),
+            topic_id INTEGER REFERENCES topics(id),
+            post_id INTEGER REFERENCES posts(id),
+            data TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL,
+            read_at REAL
+        )""",
+        "CREATE INDEX notifications_user ON notifications(user_id, id DESC)",
+        """CREATE TABLE links (
+            id INTEGER PRIMARY KEY,
+            post_id INTEGER NOT NULL REFERENCES posts(id),
+            topic_id INTEGER NOT NULL REFERENCES topics(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            url TEXT NOT NULL,
+            title TEXT,
+            position INTEGER NOT NULL,
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX links_post ON links(post_id)",
+        "CREATE INDEX links_topic ON links(topic_id, id)",
+        "CREATE INDEX links_url ON links(url)",
+        """CREATE TABLE changes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            category_id INTEGER,
+            topic_id INTEGER,
+            post_id INTEGER,
+            user_id INTEGER,
+            data TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE idempotency (
+            user_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            response TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (user_id, key)
+        )""",
+        """CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        # Full-text search: external-content FTS5 tables kept in step by triggers.
+        """CREATE VIRTUAL TABLE posts_fts USING fts5(
+            raw, content='posts', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+        )""",
+        """CREATE TRIGGER posts_fts_ai AFTER INSERT ON posts BEGIN
+            INSERT INTO posts_fts(rowid, raw) VALUES (new.id, new.raw);
+        END""",
+        """CREATE TRIGGER posts_fts_ad AFTER DELETE ON posts BEGIN
+            INSERT INTO posts_fts(posts_fts, rowid, raw) VALUES ('delete', old.id, old.raw);
+        END""",
+        """CREATE TRIGGER posts_fts_au AFTER UPDATE OF raw ON posts BEGIN
+            INSERT INTO posts_fts(posts_fts, rowid, raw) VALUES ('delete', old.id, old.raw);
+            INSERT INTO posts_fts(rowid, raw) VALUES (new.id, new.raw);
+        END""",
+        """CREATE VIRTUAL TABLE topics_fts USING fts5(
+            title, content='topics', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+        )""",
+        """CREATE TRIGGER topics_fts_ai AFTER INSERT ON topics BEGIN
+            INSERT INTO topics_fts(rowid, title) VALUES (new.id, new.title);
+        END""",
+        """CREATE TRIGGER topics_fts_ad AFTER DELETE ON topics BEGIN
+            INSERT INTO topics_fts(topics_fts, rowid, title) VALUES ('delete', old.id, old.title);
+        END""",
+        """CREATE TRIGGER topics_fts_au AFTER UPDATE OF title ON topics BEGIN
+            INSERT INTO topics_fts(topics_fts, rowid, title) VALUES ('delete', old.id, old.title);
+            INSERT INTO topics_fts(rowid, title) VALUES (new.id, new.title);
+        END""",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer Cohort; opening it could lose data."""
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database up to SCHEMA_VERSION; returns the version it started at."""
+    start = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if start > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"database schema version {start} is newer than this server ({SCHEMA_VERSION}); "
+            "upgrade Cohort instead"
+        )
+    for version in range(start, SCHEMA_VERSION):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the lock.
+            current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if current > version:
+                conn.execute("COMMIT")
+                continue
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return start
