@@ -18,6 +18,7 @@ import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from starlette.applications import Starlette
+from starlette.convertors import IntegerConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -43,6 +44,17 @@ from server.store.viewer import ANONYMOUS, Viewer
 log = logging.getLogger("cohort.server")
 
 API = "/api/v1"
+
+
+class _IdConvertor(IntegerConvertor):
+    """Ids in paths: at most 18 digits, so a huge number is a 404, never an int that
+    overflows SQLite's 64-bit integers (or Python's digit limit) and becomes a 500."""
+
+    regex = "[0-9]{1,18}"
+
+
+register_url_convertor("id", _IdConvertor())
+
 MAX_IDEMPOTENCY_KEY = 200
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 _DUMMY_HASH = _hasher.hash("timing equaliser, never a real password")
@@ -270,11 +282,14 @@ class Api:
         try:
             wait = float(wait_raw)
         except ValueError as exc:
-            raise Invalid("query parameter wait must be a number of seconds",
-                          code="invalid_field") from exc
+            raise Invalid(
+                "query parameter wait must be a number of seconds", code="invalid_field"
+            ) from exc
         if not 0 <= wait <= self.settings.max_wait:
-            raise Invalid(f"wait must be between 0 and {self.settings.max_wait:g} seconds",
-                          code="invalid_field")
+            raise Invalid(
+                f"wait must be between 0 and {self.settings.max_wait:g} seconds",
+                code="invalid_field",
+            )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         while True:
@@ -339,8 +354,14 @@ class Api:
             raise Invalid("field category must be a category id or slug", code="invalid_field")
         tags = str_list(body, "tags") or []
         return await self._idempotent(
-            request, viewer, raw_body, ops.create_topic,
-            title=title, raw=raw, category=category, tags=tags,
+            request,
+            viewer,
+            raw_body,
+            ops.create_topic,
+            title=title,
+            raw=raw,
+            category=category,
+            tags=tags,
         )
 
     async def create_post(self, request: Request) -> Response:
@@ -348,8 +369,13 @@ class Api:
         raw = field(body, "raw", str)
         reply_to = field(body, "reply_to_post_number", int, required=False)
         return await self._idempotent(
-            request, viewer, raw_body, ops.create_post, path_int(request, "topic_id"),
-            raw=raw, reply_to_post_number=reply_to,
+            request,
+            viewer,
+            raw_body,
+            ops.create_post,
+            path_int(request, "topic_id"),
+            raw=raw,
+            reply_to_post_number=reply_to,
         )
 
     async def edit_post(self, request: Request) -> Response:
@@ -383,23 +409,27 @@ class Api:
         if "category" in body:
             category = body["category"]
             if isinstance(category, bool) or not isinstance(category, int | str):
-                raise Invalid("field category must be a category id or slug",
-                              code="invalid_field")
+                raise Invalid("field category must be a category id or slug", code="invalid_field")
             changes["category"] = category
         if not changes:
-            raise Invalid("nothing to change: send title, tags, category, closed or pinned",
-                          code="missing_field")
+            raise Invalid(
+                "nothing to change: send title, tags, category, closed or pinned",
+                code="missing_field",
+            )
         return JSONResponse(
-            await self.store.write(ops.update_topic, viewer, path_int(request, "topic_id"),
-                                   changes)
+            await self.store.write(ops.update_topic, viewer, path_int(request, "topic_id"), changes)
         )
 
     async def reaction(self, request: Request) -> Response:
         viewer, _ = await self.writer(request)
         return JSONResponse(
             await self.store.write(
-                ops.set_reaction, viewer, path_int(request, "post_id"),
-                request.path_params["name"], request.method == "PUT", self.settings.reactions,
+                ops.set_reaction,
+                viewer,
+                path_int(request, "post_id"),
+                request.path_params["name"],
+                request.method == "PUT",
+                self.settings.reactions,
             )
         )
 
@@ -459,19 +489,22 @@ class Api:
             r(f"{API}/categories", self.categories, methods=["GET"]),
             r(f"{API}/topics", self.topics, methods=["GET"]),
             r(f"{API}/topics", self.create_topic, methods=["POST"]),
-            r(f"{API}/topics/{{topic_id:int}}", self.topic, methods=["GET"]),
-            r(f"{API}/topics/{{topic_id:int}}", self.update_topic, methods=["PATCH"]),
-            r(f"{API}/topics/{{topic_id:int}}/posts", self.topic_posts, methods=["GET"]),
-            r(f"{API}/topics/{{topic_id:int}}/posts", self.create_post, methods=["POST"]),
-            r(f"{API}/topics/{{topic_id:int}}/solution", self.solution, methods=["PUT", "DELETE"]),
-            r(f"{API}/topics/{{topic_id:int}}/read", self.read, methods=["PUT"]),
-            r(f"{API}/topics/{{topic_id:int}}/links", self.topic_links, methods=["GET"]),
-            r(f"{API}/posts/{{post_id:int}}", self.post, methods=["GET"]),
-            r(f"{API}/posts/{{post_id:int}}", self.edit_post, methods=["PATCH"]),
-            r(f"{API}/posts/{{post_id:int}}", self.delete_post, methods=["DELETE"]),
-            r(f"{API}/posts/{{post_id:int}}/reactions/{{name}}", self.reaction,
-              methods=["PUT", "DELETE"]),
-            r(f"{API}/posts/{{post_id:int}}/bookmark", self.bookmark, methods=["PUT", "DELETE"]),
+            r(f"{API}/topics/{{topic_id:id}}", self.topic, methods=["GET"]),
+            r(f"{API}/topics/{{topic_id:id}}", self.update_topic, methods=["PATCH"]),
+            r(f"{API}/topics/{{topic_id:id}}/posts", self.topic_posts, methods=["GET"]),
+            r(f"{API}/topics/{{topic_id:id}}/posts", self.create_post, methods=["POST"]),
+            r(f"{API}/topics/{{topic_id:id}}/solution", self.solution, methods=["PUT", "DELETE"]),
+            r(f"{API}/topics/{{topic_id:id}}/read", self.read, methods=["PUT"]),
+            r(f"{API}/topics/{{topic_id:id}}/links", self.topic_links, methods=["GET"]),
+            r(f"{API}/posts/{{post_id:id}}", self.post, methods=["GET"]),
+            r(f"{API}/posts/{{post_id:id}}", self.edit_post, methods=["PATCH"]),
+            r(f"{API}/posts/{{post_id:id}}", self.delete_post, methods=["DELETE"]),
+            r(
+                f"{API}/posts/{{post_id:id}}/reactions/{{name}}",
+                self.reaction,
+                methods=["PUT", "DELETE"],
+            ),
+            r(f"{API}/posts/{{post_id:id}}/bookmark", self.bookmark, methods=["PUT", "DELETE"]),
             r(f"{API}/bookmarks", self.bookmarks, methods=["GET"]),
             r(f"{API}/search", self.search, methods=["GET"]),
             r(f"{API}/notifications", self.notifications, methods=["GET"]),
@@ -510,8 +543,9 @@ def _post_id_for_number(conn: Any, topic_id: int, number: int) -> int:
         "SELECT id FROM posts WHERE topic_id = ? AND post_number = ?", (topic_id, number)
     ).fetchone()
     if row is None:
-        raise Invalid(f"post_number {number} is not a post in topic {topic_id}",
-                      code="invalid_field")
+        raise Invalid(
+            f"post_number {number} is not a post in topic {topic_id}", code="invalid_field"
+        )
     return int(row[0])
 
 

@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import secrets
+import signal
 import socket
 import stat
 import sys
@@ -27,18 +28,26 @@ class CliError(Exception):
 
 
 def add_serve_parser(sub: Any) -> None:
-    p = sub.add_parser("serve", help="run Cohort's forum server",
-                       description="Run Cohort's forum server on a Unix socket or a TCP port.")
+    p = sub.add_parser(
+        "serve",
+        help="run Cohort's forum server",
+        description="Run Cohort's forum server on a Unix socket or a TCP port.",
+    )
     p.add_argument("--db", required=True, type=Path, help="SQLite database file")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--socket", type=Path, help="Unix socket path (local users, no passwords)")
     where.add_argument("--port", type=int, help="TCP port (bearer tokens and passwords)")
     p.add_argument("--host", default="127.0.0.1", help="TCP address (default 127.0.0.1)")
     p.add_argument("--config", type=Path, help="server settings file (TOML)")
-    p.add_argument("--sample", action="store_true",
-                   help="seed a new, empty database with the sample community")
-    p.add_argument("--anonymous-read", action="store_true", default=None,
-                   help="let people who are not logged in read public categories")
+    p.add_argument(
+        "--sample", action="store_true", help="seed a new, empty database with the sample community"
+    )
+    p.add_argument(
+        "--anonymous-read",
+        action="store_true",
+        default=None,
+        help="let people who are not logged in read public categories",
+    )
     p.add_argument("--write-rate", type=int, help="writes per user per minute (0: no limit)")
     p.add_argument("--read-rate", type=int, help="requests per user per minute (0: no limit)")
     p.add_argument("--max-body", type=int, help="largest request body in bytes")
@@ -58,8 +67,9 @@ def prepare_socket_dir(path: Path) -> None:
     if info.st_uid != os.getuid():
         raise CliError(f"{folder} belongs to uid {info.st_uid}, not to this server's user")
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise CliError(f"{folder} is writable by others; use a folder only you can write "
-                       f"(chmod go-w {folder})")
+        raise CliError(
+            f"{folder} is writable by others; use a folder only you can write (chmod go-w {folder})"
+        )
     if path.exists() or path.is_symlink():
         if not stat.S_ISSOCK(path.lstat().st_mode):
             raise CliError(f"{path} exists and is not a socket")
@@ -106,11 +116,12 @@ def serve(args: argparse.Namespace) -> int:
 
         if store.read_sync(sample.is_empty):
             counts = store.write_sync(sample.seed)
-            print(f"seeded the sample community: {counts['topics']} topics, "
-                  f"{counts['posts']} posts", file=sys.stderr)
+            print(
+                f"seeded the sample community: {counts['topics']} topics, {counts['posts']} posts",
+                file=sys.stderr,
+            )
         else:
-            print("--sample: the database already has a community; left as it is",
-                  file=sys.stderr)
+            print("--sample: the database already has a community; left as it is", file=sys.stderr)
     app = create_app(store, settings)
     config = uvicorn.Config(
         app,
@@ -125,6 +136,10 @@ def serve(args: argparse.Namespace) -> int:
         server_header=False,
     )
     server = uvicorn.Server(config)
+    # After a graceful shutdown uvicorn re-raises the signal that stopped it; with the
+    # default handlers that would kill us before the socket is removed and the store closed.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
     try:
         server.run()
     finally:
@@ -138,8 +153,11 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def add_admin_parser(sub: Any) -> None:
-    p = sub.add_parser("admin", help="manage a forum's users, categories and tokens",
-                       description="Administer a Cohort forum database (safe while it runs).")
+    p = sub.add_parser(
+        "admin",
+        help="manage a forum's users, categories and tokens",
+        description="Administer a Cohort forum database (safe while it runs).",
+    )
     p.add_argument("--db", required=True, type=Path, help="SQLite database file")
     cmds = p.add_subparsers(dest="admin_command", required=True, metavar="COMMAND")
 
@@ -148,8 +166,9 @@ def add_admin_parser(sub: Any) -> None:
     c.add_argument("--name", default="")
     c.add_argument("--moderator", action="store_true")
     c.add_argument("--uid", type=int, help="tie to this local account (Unix socket login)")
-    c.add_argument("--password-stdin", action="store_true",
-                   help="read a password from standard input")
+    c.add_argument(
+        "--password-stdin", action="store_true", help="read a password from standard input"
+    )
     c.set_defaults(admin=_add_user)
 
     c = cmds.add_parser("set-moderator", help="make a user a moderator (or --off)")
@@ -197,8 +216,12 @@ def add_admin_parser(sub: Any) -> None:
     c.add_argument("--name", required=True)
     c.add_argument("--description", default="")
     c.add_argument("--guidelines", default="", help="Markdown; '@FILE' reads it from FILE")
-    c.add_argument("--group", action="append", default=[],
-                   help="only members of this group see it (repeatable)")
+    c.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        help="only members of this group see it (repeatable)",
+    )
     c.set_defaults(admin=_add_category)
 
     c = cmds.add_parser("seed-sample", help="seed an empty forum with the sample community")
@@ -236,13 +259,21 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _add_user(store: Store, args: argparse.Namespace) -> str:
-    from server.app import hash_password
+    password_hash = None
+    if args.password_stdin:
+        # Imported only when needed: server.app computes an argon2 hash at import (~0.5 s).
+        from server.app import hash_password
 
-    password_hash = hash_password(_read_password(True)) if args.password_stdin else None
+        password_hash = hash_password(_read_password(True))
     user_id = store.write_sync(
-        lambda conn: accounts.add_user(conn, args.username, name=args.name,
-                                       moderator=args.moderator, uid=args.uid,
-                                       password_hash=password_hash)
+        lambda conn: accounts.add_user(
+            conn,
+            args.username,
+            name=args.name,
+            moderator=args.moderator,
+            uid=args.uid,
+            password_hash=password_hash,
+        )
     )
     role = "moderator" if args.moderator else "member"
     return f"added {role} {args.username} (id {user_id})"
@@ -269,8 +300,7 @@ def _mint_token(store: Store, args: argparse.Namespace) -> str:
         return accounts.store_token(conn, user["id"], token, args.label)
 
     token_id = store.write_sync(mint)
-    print(f"token {token_id} for {args.username} (shown once, keep it secret):",
-          file=sys.stderr)
+    print(f"token {token_id} for {args.username} (shown once, keep it secret):", file=sys.stderr)
     return token
 
 
@@ -289,8 +319,10 @@ def _list_users(store: Store, args: argparse.Namespace) -> str:
     for r in rows:
         role = "moderator" if r["is_moderator"] else "member"
         uid = "" if r["uid"] is None else str(r["uid"])
-        lines.append(f"{r['id']:>5}  {r['username']:20} {uid:>6}  {role:10} "
-                     f"{'yes' if r['has_password'] else 'no'}")
+        lines.append(
+            f"{r['id']:>5}  {r['username']:20} {uid:>6}  {role:10} "
+            f"{'yes' if r['has_password'] else 'no'}"
+        )
     return "\n".join(lines)
 
 
@@ -325,9 +357,14 @@ def _add_category(store: Store, args: argparse.Namespace) -> str:
         except OSError as exc:
             raise CliError(f"--guidelines {guidelines}: {exc.strerror}") from exc
     category_id = store.write_sync(
-        lambda conn: accounts.add_category(conn, args.slug, args.name,
-                                           description=args.description,
-                                           guidelines=guidelines, groups=args.group)
+        lambda conn: accounts.add_category(
+            conn,
+            args.slug,
+            args.name,
+            description=args.description,
+            guidelines=guidelines,
+            groups=args.group,
+        )
     )
     scope = f" (only {', '.join(args.group)})" if args.group else ""
     return f"added category {args.slug} (id {category_id}){scope}"
@@ -343,7 +380,10 @@ def _seed_sample(store: Store, args: argparse.Namespace) -> str:
 def _backup(store: Store, args: argparse.Namespace) -> str:
     if args.destination.exists():
         raise CliError(f"{args.destination} exists; choose a new file")
-    store.backup(args.destination)
+    try:
+        store.backup(args.destination)
+    except OSError as exc:
+        raise CliError(f"{args.destination}: {exc.strerror}") from exc
     return f"backed up {args.db} to {args.destination}"
 
 

@@ -42,7 +42,7 @@ class WithPeerUid:
         await self.app(scope, receive, send)
 
 
-class PeerCredProtocol(HttpToolsProtocol):  # type: ignore[misc]
+class PeerCredProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.app = WithPeerUid(self.app, peer_uid(transport.get_extra_info("socket")))

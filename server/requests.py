@@ -11,6 +11,10 @@ from server.store.errors import Invalid, StoreError
 
 T = TypeVar("T")
 
+# SQLite integers are 64-bit; a bigger number from a client is refused, not an OverflowError.
+MAX_INT = 2**63 - 1
+MIN_INT = -(2**63)
+
 
 class PayloadTooLarge(StoreError):
     status = 413
@@ -42,19 +46,46 @@ def parse_object(body: bytes) -> dict[str, Any]:
         raise Invalid("request body must be a JSON object", code="invalid_json")
     try:
         value = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise Invalid(f"request body is not valid JSON: {exc}", code="invalid_json") from exc
     if not isinstance(value, dict):
         raise Invalid("request body must be a JSON object", code="invalid_json")
+    for name, item in value.items():
+        # Every string, nested or not, must be storable: SQLite cannot encode a lone
+        # surrogate, and a field the handler does not check itself would become a 500.
+        if not _is_text(name) or not _is_text(item):
+            raise Invalid(
+                f"field {name} contains a lone surrogate, which is not Unicode text",
+                code="invalid_field",
+            )
     return value
+
+
+def _is_text(value: Any) -> bool:
+    """No lone surrogate in any string inside `value` (iterative: nesting can be deep)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+    return True
 
 
 def _check_text(name: str, value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise Invalid(f"{name} contains a lone surrogate, which is not Unicode text",
-                      code="invalid_field") from exc
+        raise Invalid(
+            f"{name} contains a lone surrogate, which is not Unicode text", code="invalid_field"
+        ) from exc
     return value
 
 
@@ -67,6 +98,8 @@ def field(body: dict[str, Any], name: str, kind: type[T], *, required: bool = Tr
     value = body[name]
     if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise Invalid(f"field {name} must be an integer", code="invalid_field")
+    if kind is int and not MIN_INT <= value <= MAX_INT:
+        raise Invalid(f"field {name} is out of range", code="invalid_field")
     if not isinstance(value, kind):
         raise Invalid(f"field {name} must be {_type_name(kind)}", code="invalid_field")
     if isinstance(value, str):
@@ -84,8 +117,13 @@ def str_list(body: dict[str, Any], name: str) -> list[str] | None:
 
 
 def _type_name(kind: type) -> str:
-    return {str: "a string", int: "an integer", bool: "true or false", list: "a list",
-            dict: "an object"}.get(kind, kind.__name__)
+    return {
+        str: "a string",
+        int: "an integer",
+        bool: "true or false",
+        list: "a list",
+        dict: "an object",
+    }.get(kind, kind.__name__)
 
 
 def query_int(request: Request, name: str, default: int | None = None) -> int | None:
@@ -93,9 +131,12 @@ def query_int(request: Request, name: str, default: int | None = None) -> int | 
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise Invalid(f"query parameter {name} must be an integer", code="invalid_field") from exc
+    if not MIN_INT <= value <= MAX_INT:
+        raise Invalid(f"query parameter {name} is out of range", code="invalid_field")
+    return value
 
 
 def query_ids(request: Request, name: str) -> list[int] | None:
@@ -108,8 +149,9 @@ def query_ids(request: Request, name: str) -> list[int] | None:
             try:
                 ids.append(int(part))
             except ValueError as exc:
-                raise Invalid(f"query parameter {name} must be comma-separated integers",
-                              code="invalid_field") from exc
+                raise Invalid(
+                    f"query parameter {name} must be comma-separated integers", code="invalid_field"
+                ) from exc
     return ids
 
 

@@ -49,9 +49,7 @@ class Settings:
             else:
                 ok = isinstance(value, str)
             if not ok:
-                raise SettingsError(
-                    f"{source}: {key} must be like {default!r}, got {value!r}"
-                )
+                raise SettingsError(f"{source}: {key} must be like {default!r}, got {value!r}")
             setattr(settings, key, value)
         if "like" not in settings.reactions:
             raise SettingsError(f"{source}: reactions must include 'like'")

@@ -22,7 +22,7 @@ def load() -> dict[str, Any]:
 
 
 def is_empty(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT COUNT(*) FROM categories").fetchone()[0] == 0
+    return int(conn.execute("SELECT COUNT(*) FROM categories").fetchone()[0]) == 0
 
 
 def _fill(raw: str, topic_id: int) -> str:
@@ -39,8 +39,12 @@ def seed(conn: sqlite3.Connection, data: dict[str, Any] | None = None) -> dict[s
     viewers: dict[str, Viewer] = {}
     for user in data["users"]:
         user_id = accounts.add_user(
-            conn, user["username"], name=user.get("name", ""), bio=user.get("bio", ""),
-            moderator=bool(user.get("moderator")), created_at=start - 90 * 86400,
+            conn,
+            user["username"],
+            name=user.get("name", ""),
+            bio=user.get("bio", ""),
+            moderator=bool(user.get("moderator")),
+            created_at=start - 90 * 86400,
         )
         viewers[user["username"]] = Viewer(user_id, user["username"], bool(user.get("moderator")))
     for group in data.get("groups", []):
@@ -49,8 +53,12 @@ def seed(conn: sqlite3.Connection, data: dict[str, Any] | None = None) -> dict[s
             accounts.add_group_member(conn, group["name"], member)
     for position, cat in enumerate(data["categories"], start=1):
         accounts.add_category(
-            conn, cat["slug"], cat["name"], description=cat.get("description", ""),
-            guidelines=cat.get("guidelines", ""), groups=cat.get("groups") or [],
+            conn,
+            cat["slug"],
+            cat["name"],
+            description=cat.get("description", ""),
+            guidelines=cat.get("guidelines", ""),
+            groups=cat.get("groups") or [],
             position=position,
         )
     moderator = next(v for v in viewers.values() if v.is_moderator)
@@ -59,16 +67,25 @@ def seed(conn: sqlite3.Connection, data: dict[str, Any] | None = None) -> dict[s
         created = start - float(topic["days_ago"]) * 86400
         author = viewers[topic["author"]]
         view = ops.create_topic(
-            conn, _as_member(author), title=topic["title"], raw=topic["raw"],
-            category=topic["category"], tags=topic.get("tags", []), created_at=created,
+            conn,
+            _as_member(author),
+            title=topic["title"],
+            raw=topic["raw"],
+            category=topic["category"],
+            tags=topic.get("tags", []),
+            created_at=created,
         )
         topic_id = int(view["topic"]["id"])
-        conn.execute("UPDATE posts SET raw = ? WHERE id = ?",
-                     (_fill(topic["raw"], topic_id), view["posts"][0]["id"]))
+        conn.execute(
+            "UPDATE posts SET raw = ? WHERE id = ?",
+            (_fill(topic["raw"], topic_id), view["posts"][0]["id"]),
+        )
         post_ids = [int(view["posts"][0]["id"])]
         for reply in topic.get("replies", []):
             post = ops.create_post(
-                conn, _as_member(viewers[reply["author"]]), topic_id,
+                conn,
+                _as_member(viewers[reply["author"]]),
+                topic_id,
                 raw=_fill(reply["raw"], topic_id),
                 reply_to_post_number=reply.get("reply_to"),
                 created_at=created + float(reply["hours_later"]) * 3600,
@@ -78,8 +95,9 @@ def seed(conn: sqlite3.Connection, data: dict[str, Any] | None = None) -> dict[s
         for post_id, source in zip(post_ids, posts, strict=True):
             for name, users in (source.get("reactions") or {}).items():
                 for username in users:
-                    ops.set_reaction(conn, _as_member(viewers[username]), post_id, name, True,
-                                     reactions)
+                    ops.set_reaction(
+                        conn, _as_member(viewers[username]), post_id, name, True, reactions
+                    )
                     counts["reactions"] += 1
         if topic.get("solution"):
             ops.set_solution(conn, moderator, topic_id, post_ids[int(topic["solution"]) - 1])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -69,7 +70,9 @@ class Store:
         call = functools.partial(fn, **kwargs) if kwargs else fn
         result = await self._writer.run(call, *args)
         self._writes += 1
-        if self._writes % PRUNE_EVERY == 0 and self.keep_changes > 0:
+        # A small feed is pruned as often as it fills, a big one every PRUNE_EVERY writes.
+        every = min(PRUNE_EVERY, self.keep_changes)
+        if self.keep_changes > 0 and self._writes % every == 0:
             await self._writer.run(accounts.prune, self.keep_changes)
         return result
 
@@ -103,7 +106,11 @@ class Store:
         return True
 
     def backup(self, destination: Path | str) -> None:
-        """An online, consistent copy of the database, taken while the server runs."""
+        """An online, consistent copy of the database, taken while the server runs.
+
+        The copy holds password and token hashes, so it is created 0600 like the
+        database, and never over an existing file (FileExistsError)."""
+        os.close(os.open(destination, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         target = sqlite3.connect(str(destination))
         try:
             source = sqlite3.connect(str(self.path))

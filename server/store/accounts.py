@@ -60,8 +60,15 @@ def add_user(
     cur = conn.execute(
         """INSERT INTO users (username, name, bio, uid, password_hash, is_moderator, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        (username, name, bio, uid, password_hash, int(moderator),
-         created_at if created_at is not None else now()),
+        (
+            username,
+            name,
+            bio,
+            uid,
+            password_hash,
+            int(moderator),
+            created_at if created_at is not None else now(),
+        ),
     )
     return int(cur.lastrowid or 0)
 
@@ -146,7 +153,8 @@ def list_users(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [
         dict(r)
         for r in conn.execute(
-            """SELECT id, username, name, uid, is_moderator, password_hash IS NOT NULL AS has_password
+            """SELECT id, username, name, uid, is_moderator,
+                      password_hash IS NOT NULL AS has_password
                FROM users ORDER BY username"""
         )
     ]
@@ -200,8 +208,9 @@ def add_category(
     if conn.execute("SELECT 1 FROM categories WHERE slug = ?", (slug,)).fetchone():
         raise Conflict(f"category {slug!r} already exists", code="exists")
     if position is None:
-        position = int(conn.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM categories")
-                       .fetchone()[0])
+        position = int(
+            conn.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM categories").fetchone()[0]
+        )
     cur = conn.execute(
         """INSERT INTO categories (slug, name, description, guidelines, position, created_at)
            VALUES (?, ?, ?, ?, ?, ?)""",

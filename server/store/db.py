@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from server.store.schema import migrate
+from server.store.schema import check_not_too_new, migrate
 
 T = TypeVar("T")
 
@@ -49,6 +49,11 @@ def open_database(path: Path | str) -> sqlite3.Connection:
         fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
         os.close(fd)
     conn = connect(path)
+    try:
+        check_not_too_new(conn)  # before WAL: switching modes rewrites the file's header
+    except BaseException:
+        conn.close()
+        raise
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":
         conn.close()

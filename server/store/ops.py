@@ -57,13 +57,21 @@ def _check_tags(tags: list[str]) -> list[str]:
     return seen
 
 
-def _save_links(conn: sqlite3.Connection, post: sqlite3.Row | dict[str, Any], raw: str) -> None:
+def _save_links(
+    conn: sqlite3.Connection,
+    post: sqlite3.Row | dict[str, Any],
+    raw: str,
+    when: float | None = None,
+) -> None:
+    """`when`: the post's own time when it is created (a seeded post shares its links
+    then, not at seeding time); an edit shares them now."""
+    at = now() if when is None else when
     conn.execute("DELETE FROM links WHERE post_id = ?", (post["id"],))
     for position, link in enumerate(extract_links(raw)):
         conn.execute(
             """INSERT INTO links (post_id, topic_id, user_id, url, title, position, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            (post["id"], post["topic_id"], post["user_id"], link.url, link.title, position, now()),
+            (post["id"], post["topic_id"], post["user_id"], link.url, link.title, position, at),
         )
 
 
@@ -159,7 +167,7 @@ def _insert_post(
             "UPDATE posts SET reply_count = reply_count + 1 WHERE topic_id = ? AND post_number = ?",
             (topic["id"], reply_to),
         )
-    _save_links(conn, post, raw)
+    _save_links(conn, post, raw, created_at)
     return {**post, "post_number": number}
 
 
@@ -189,8 +197,9 @@ def create_topic(
         conn.execute("INSERT INTO topic_tags (topic_id, tag) VALUES (?, ?)", (topic_id, tag))
     topic = conn.execute("SELECT * FROM topics WHERE id = ?", (topic_id,)).fetchone()
     post = _insert_post(conn, topic, user_id, raw, None, when)
-    record_change(conn, "topic.created", category_id=cat["id"], topic_id=topic_id,
-                  post_id=post["id"])
+    record_change(
+        conn, "topic.created", category_id=cat["id"], topic_id=topic_id, post_id=post["id"]
+    )
     _notify_for_post(conn, topic, post["id"], user_id, raw, None)
     return queries.topic_view(conn, viewer, topic_id)
 
@@ -226,8 +235,14 @@ def create_post(
     post = _insert_post(
         conn, topic, user_id, raw, reply_to_post_number, created_at if created_at else now()
     )
-    record_change(conn, "post.created", category_id=topic["category_id"], topic_id=topic_id,
-                  post_id=post["id"], data={"post_number": post["post_number"]})
+    record_change(
+        conn,
+        "post.created",
+        category_id=topic["category_id"],
+        topic_id=topic_id,
+        post_id=post["id"],
+        data={"post_number": post["post_number"]},
+    )
     _notify_for_post(conn, topic, post["id"], user_id, raw, reply_to_user)
     return queries.post(conn, viewer, post["id"])
 
@@ -251,8 +266,14 @@ def edit_post(
     )
     _save_links(conn, row, raw)
     topic = conn.execute("SELECT * FROM topics WHERE id = ?", (row["topic_id"],)).fetchone()
-    record_change(conn, "post.edited", category_id=topic["category_id"], topic_id=topic["id"],
-                  post_id=post_id, data={"version": row["version"] + 1})
+    record_change(
+        conn,
+        "post.edited",
+        category_id=topic["category_id"],
+        topic_id=topic["id"],
+        post_id=post_id,
+        data={"version": row["version"] + 1},
+    )
     # Only people newly mentioned or quoted hear about an edit.
     old = {n.lower() for n in extract_mentions(row["raw"]) + extract_quoted_users(row["raw"])}
     old_ids = {
@@ -283,11 +304,21 @@ def delete_post(conn: sqlite3.Connection, viewer: Viewer, post_id: int) -> dict[
         conn.execute("UPDATE topics SET solution_post_id = NULL WHERE id = ?", (topic["id"],))
     if row["post_number"] == 1:
         conn.execute("UPDATE topics SET deleted_at = ? WHERE id = ?", (when, topic["id"]))
-        record_change(conn, "topic.deleted", category_id=topic["category_id"],
-                      topic_id=topic["id"], post_id=post_id)
+        record_change(
+            conn,
+            "topic.deleted",
+            category_id=topic["category_id"],
+            topic_id=topic["id"],
+            post_id=post_id,
+        )
         return {"id": post_id, "topic_id": topic["id"], "deleted": True, "topic_deleted": True}
-    record_change(conn, "post.deleted", category_id=topic["category_id"], topic_id=topic["id"],
-                  post_id=post_id)
+    record_change(
+        conn,
+        "post.deleted",
+        category_id=topic["category_id"],
+        topic_id=topic["id"],
+        post_id=post_id,
+    )
     return queries.post(conn, viewer, post_id)
 
 
@@ -319,22 +350,38 @@ def update_topic(
         conn.execute("UPDATE topics SET category_id = ? WHERE id = ?", (cat["id"], topic_id))
         if cat["id"] != old_category:
             # Members of the old category hear that the topic left it.
-            record_change(conn, "topic.moved", category_id=old_category, topic_id=topic_id,
-                          data={"to_category_id": cat["id"]})
+            record_change(
+                conn,
+                "topic.moved",
+                category_id=old_category,
+                topic_id=topic_id,
+                data={"to_category_id": cat["id"]},
+            )
     new = conn.execute("SELECT category_id FROM topics WHERE id = ?", (topic_id,)).fetchone()
-    record_change(conn, "topic.updated", category_id=new[0], topic_id=topic_id,
-                  data={"fields": sorted(changes)})
+    record_change(
+        conn,
+        "topic.updated",
+        category_id=new[0],
+        topic_id=topic_id,
+        data={"fields": sorted(changes)},
+    )
     return queries.topics_by_ids(conn, viewer, [topic_id])[0]
 
 
 def set_reaction(
-    conn: sqlite3.Connection, viewer: Viewer, post_id: int, name: str, on: bool,
+    conn: sqlite3.Connection,
+    viewer: Viewer,
+    post_id: int,
+    name: str,
+    on: bool,
     allowed: list[str],
 ) -> dict[str, Any]:
     user_id = require_user(viewer)
     if name not in allowed:
-        raise NotFound(f"no reaction named {name!r}; this forum has {', '.join(allowed)}",
-                       code="unknown_reaction")
+        raise NotFound(
+            f"no reaction named {name!r}; this forum has {', '.join(allowed)}",
+            code="unknown_reaction",
+        )
     row = post_row(conn, viewer, post_id)
     if row["deleted_at"] is not None:
         raise NotFound(f"post {post_id} was deleted", code="deleted")
@@ -354,16 +401,32 @@ def set_reaction(
     if cur.rowcount:
         if name == "like":
             delta = 1 if on else -1
-            conn.execute("UPDATE posts SET like_count = like_count + ? WHERE id = ?",
-                         (delta, post_id))
-            conn.execute("UPDATE topics SET like_count = like_count + ? WHERE id = ?",
-                         (delta, row["topic_id"]))
+            conn.execute(
+                "UPDATE posts SET like_count = like_count + ? WHERE id = ?", (delta, post_id)
+            )
+            conn.execute(
+                "UPDATE topics SET like_count = like_count + ? WHERE id = ?",
+                (delta, row["topic_id"]),
+            )
         topic = conn.execute("SELECT * FROM topics WHERE id = ?", (row["topic_id"],)).fetchone()
-        record_change(conn, "reaction.changed", category_id=topic["category_id"],
-                      topic_id=topic["id"], post_id=post_id, data={"name": name, "on": on})
+        record_change(
+            conn,
+            "reaction.changed",
+            category_id=topic["category_id"],
+            topic_id=topic["id"],
+            post_id=post_id,
+            data={"name": name, "on": on},
+        )
         if on:
-            _notify(conn, row["user_id"], "reaction", actor_id=user_id, topic=topic,
-                    post_id=post_id, data={"reaction": name})
+            _notify(
+                conn,
+                row["user_id"],
+                "reaction",
+                actor_id=user_id,
+                topic=topic,
+                post_id=post_id,
+                data={"reaction": name},
+            )
     return queries.post(conn, viewer, post_id)
 
 
@@ -384,12 +447,23 @@ def set_solution(
             raise Invalid(f"post {post_id} was deleted", code="invalid_field")
     if topic["solution_post_id"] != post_id:
         conn.execute("UPDATE topics SET solution_post_id = ? WHERE id = ?", (post_id, topic_id))
-        record_change(conn, "solution.changed", category_id=topic["category_id"],
-                      topic_id=topic_id, post_id=post_id)
+        record_change(
+            conn,
+            "solution.changed",
+            category_id=topic["category_id"],
+            topic_id=topic_id,
+            post_id=post_id,
+        )
         if post_id is not None:
             author = conn.execute("SELECT user_id FROM posts WHERE id = ?", (post_id,)).fetchone()
-            _notify(conn, author[0], "solved", actor_id=viewer.user_id or 0, topic=topic,
-                    post_id=post_id)
+            _notify(
+                conn,
+                author[0],
+                "solved",
+                actor_id=viewer.user_id or 0,
+                topic=topic,
+                post_id=post_id,
+            )
     return queries.topics_by_ids(conn, viewer, [topic_id])[0]
 
 
@@ -411,8 +485,14 @@ def set_read(
         (user_id, topic_id, post_number, now()),
     )
     if cur.rowcount:
-        record_change(conn, "read.changed", category_id=topic["category_id"], topic_id=topic_id,
-                      user_id=user_id, data={"post_number": post_number})
+        record_change(
+            conn,
+            "read.changed",
+            category_id=topic["category_id"],
+            topic_id=topic_id,
+            user_id=user_id,
+            data={"post_number": post_number},
+        )
     row = conn.execute(
         "SELECT last_read_post_number FROM read_state WHERE user_id = ? AND topic_id = ?",
         (user_id, topic_id),
@@ -437,9 +517,15 @@ def set_bookmark(
             "DELETE FROM bookmarks WHERE user_id = ? AND post_id = ?", (user_id, post_id)
         )
     if cur.rowcount:
-        record_change(conn, "bookmark.changed", category_id=row["category_id"],
-                      topic_id=row["topic_id"], post_id=post_id, user_id=user_id,
-                      data={"on": on})
+        record_change(
+            conn,
+            "bookmark.changed",
+            category_id=row["category_id"],
+            topic_id=row["topic_id"],
+            post_id=post_id,
+            user_id=user_id,
+            data={"on": on},
+        )
     return {"post_id": post_id, "bookmarked": on}
 
 

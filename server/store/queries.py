@@ -28,11 +28,14 @@ def decode_cursor(cursor: str, length: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError) as exc:
         raise Invalid("cursor is not one this server gave out", code="invalid_cursor") from exc
     if not isinstance(values, list) or len(values) != length:
         raise Invalid("cursor is not one this server gave out", code="invalid_cursor")
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        raise Invalid("cursor is not one this server gave out", code="invalid_cursor")
+    # SQLite integers are 64-bit: a forged bigger one would raise OverflowError (a 500).
+    if not all(-(2**63) <= v < 2**63 for v in values if isinstance(v, int)):
         raise Invalid("cursor is not one this server gave out", code="invalid_cursor")
     return values
 
@@ -203,9 +206,7 @@ def topic_list(
     limit: int | None = None,
 ) -> dict[str, Any]:
     if filter not in _ORDERS:
-        raise Invalid(
-            "filter must be one of latest, new, unread, top", code="invalid_field"
-        )
+        raise Invalid("filter must be one of latest, new, unread, top", code="invalid_field")
     if filter in ("new", "unread") and viewer.user_id is None:
         raise Unauthorized(f"log in to see {filter} topics")
     page = clamp_limit(limit)
@@ -378,7 +379,8 @@ def bookmarks(conn: sqlite3.Connection, viewer: Viewer) -> dict[str, Any]:
         (viewer.user_id, visible),
     ).fetchall()
     posts = _post_dicts(conn, viewer, rows)
-    titles = {t["id"]: t["title"] for t in topics_by_ids(conn, viewer, [r["topic_id"] for r in rows])}
+    topics = topics_by_ids(conn, viewer, [r["topic_id"] for r in rows])
+    titles = {t["id"]: t["title"] for t in topics}
     for p in posts:
         p["topic_title"] = titles.get(p["topic_id"])
     return {"bookmarks": posts}
@@ -515,7 +517,9 @@ def resources(
         where.append("t.id IN (SELECT topic_id FROM topic_tags WHERE tag = ?)")
         params.append(tag)
     if q:
-        where.append("(l.url LIKE ? ESCAPE '\\' OR l.title LIKE ? ESCAPE '\\' OR t.title LIKE ? ESCAPE '\\')")
+        where.append(
+            "(l.url LIKE ? ESCAPE '\\' OR l.title LIKE ? ESCAPE '\\' OR t.title LIKE ? ESCAPE '\\')"
+        )
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         params.extend([pattern, pattern, pattern])
     key = {"recent": "last_at", "shared": "shares", "liked": "likes"}[sort]
@@ -605,7 +609,8 @@ def changes(
             raise CursorExpired(
                 "changes since that point are no longer kept; reload and start from last_seq"
             )
-        visible = ids_param(visible_category_ids(conn, viewer))
+        visible_ids = visible_category_ids(conn, viewer)
+        visible = ids_param(visible_ids)
         rows = conn.execute(
             """SELECT * FROM changes WHERE seq > ?
                  AND (category_id IS NULL OR category_id IN (SELECT value FROM json_each(?)))
@@ -626,10 +631,17 @@ def changes(
                 "category_id": r["category_id"],
                 "topic_id": r["topic_id"],
                 "post_id": r["post_id"],
-                "data": json.loads(r["data"]),
+                "data": _visible_data(json.loads(r["data"]), visible_ids),
                 "created_at": iso(r["created_at"]),
             }
             for r in rows
         ],
         "last_seq": new_last,
     }
+
+
+def _visible_data(data: dict[str, Any], visible_ids: list[int]) -> dict[str, Any]:
+    """A topic moved into a category the viewer cannot see only says that it left."""
+    if data.get("to_category_id") is not None and data["to_category_id"] not in visible_ids:
+        del data["to_category_id"]
+    return data

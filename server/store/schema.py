@@ -167,7 +167,8 @@ MIGRATIONS: list[list[str]] = [
         )""",
         # Full-text search: external-content FTS5 tables kept in step by triggers.
         """CREATE VIRTUAL TABLE posts_fts USING fts5(
-            raw, content='posts', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+            raw, content='posts', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
         )""",
         """CREATE TRIGGER posts_fts_ai AFTER INSERT ON posts BEGIN
             INSERT INTO posts_fts(rowid, raw) VALUES (new.id, new.raw);
@@ -180,7 +181,8 @@ MIGRATIONS: list[list[str]] = [
             INSERT INTO posts_fts(rowid, raw) VALUES (new.id, new.raw);
         END""",
         """CREATE VIRTUAL TABLE topics_fts USING fts5(
-            title, content='topics', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+            title, content='topics', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
         )""",
         """CREATE TRIGGER topics_fts_ai AFTER INSERT ON topics BEGIN
             INSERT INTO topics_fts(rowid, title) VALUES (new.id, new.title);
@@ -202,14 +204,20 @@ class SchemaTooNew(RuntimeError):
     """The database was written by a newer Cohort; opening it could lose data."""
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the database up to SCHEMA_VERSION; returns the version it started at."""
-    start = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    if start > SCHEMA_VERSION:
+def check_not_too_new(conn: sqlite3.Connection) -> int:
+    """The database's schema version; SchemaTooNew when a newer Cohort wrote it."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
         raise SchemaTooNew(
-            f"database schema version {start} is newer than this server ({SCHEMA_VERSION}); "
+            f"database schema version {version} is newer than this server ({SCHEMA_VERSION}); "
             "upgrade Cohort instead"
         )
+    return version
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database up to SCHEMA_VERSION; returns the version it started at."""
+    start = check_not_too_new(conn)
     for version in range(start, SCHEMA_VERSION):
         conn.execute("BEGIN IMMEDIATE")
         try:

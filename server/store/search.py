@@ -69,7 +69,8 @@ def parse_query(q: str) -> SearchQuery:
 
 
 def fts_expression(terms: list[str]) -> str:
-    return " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    # FTS5 reads its query as a C string: a NUL would end it inside the quotes.
+    return " ".join('"' + t.replace('"', '""').replace("\x00", " ") + '"' for t in terms)
 
 
 def search(
@@ -92,9 +93,7 @@ def search(
     params: list[Any] = []
     visible = visible_category_ids(conn, viewer)
     if query.category is not None:
-        row = conn.execute(
-            "SELECT id FROM categories WHERE slug = ?", (query.category,)
-        ).fetchone()
+        row = conn.execute("SELECT id FROM categories WHERE slug = ?", (query.category,)).fetchone()
         # An unknown or hidden category matches nothing, exactly alike.
         visible = [row[0]] if row is not None and row[0] in visible else []
     where.append("t.category_id IN (SELECT value FROM json_each(?))")

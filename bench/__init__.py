@@ -1,0 +1,1 @@
+"""Benchmark tooling: a large-forum generator and a server benchmark. Not shipped."""

@@ -1,0 +1,51 @@
+"""Small display formats shared by widgets (pure functions: no I/O, no state)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+MINUTE = 60
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+WEEK = 7 * DAY
+MONTH = 30 * DAY
+YEAR = 365 * DAY
+
+
+def ago(when: datetime, now: datetime) -> str:
+    """A compact age, at most 4 cells wide: "now", "5m", "3h", "2d", "3w", "4mo", "2y"."""
+    seconds = max(0.0, (now - when).total_seconds())
+    if seconds < MINUTE:
+        return "now"
+    for limit, unit, suffix in (
+        (HOUR, MINUTE, "m"),
+        (DAY, HOUR, "h"),
+        (WEEK, DAY, "d"),
+        (MONTH, WEEK, "w"),
+        (YEAR, MONTH, "mo"),
+    ):
+        if seconds < limit:
+            return f"{int(seconds // unit)}{suffix}"
+    return f"{int(seconds // YEAR)}y"
+
+
+class Marks(NamedTuple):
+    """The little symbols in front of a topic's title."""
+
+    solved: str
+    pinned: str
+    closed: str
+
+
+UNICODE_MARKS = Marks(solved="✓", pinned="📌", closed="🔒")
+ASCII_MARKS = Marks(solved="+", pinned="^", closed="#")
+
+
+def marks_for(encoding: str | None) -> Marks:
+    """Unicode marks when the terminal's encoding can carry them, ASCII ones otherwise."""
+    try:
+        "".join(UNICODE_MARKS).encode(encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return ASCII_MARKS
+    return UNICODE_MARKS
