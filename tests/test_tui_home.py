@@ -22,8 +22,9 @@ from textual.widgets import Static
 from textual.worker import WorkerState
 
 from tui.app import CohortApp
+from tui.forum.backend import ForumBackend
 from tui.forum.embedded import EmbeddedForum
-from tui.forum.forum_client import ForumClient
+from tui.forum.native import NativeBackend
 from tui.forum.paths import embedded_db_path
 from tui.screens.home import HomeScreen
 from widgets.category_table import CategoryInfo, CategoryTable
@@ -79,9 +80,9 @@ async def test_home_shows_the_sample_categories_and_latest_topics(size: tuple[in
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         assert embedded_db_path().is_file()  # seeded inside the test's own XDG data folder
-        assert app.forum is not None
-        api_categories = await app.forum.categories()
-        api_topics, _ = await app.forum.topics("latest")
+        assert app.backend is not None
+        api_categories = await app.backend.categories()
+        api_topics = (await app.backend.topics("latest")).topics
         assert len(api_categories) >= 2 and len(api_topics) >= 2  # the sample was seeded
 
         categories = home(app).query_one(CategoryTable)
@@ -116,8 +117,8 @@ async def test_enter_shows_one_category_and_escape_goes_back() -> None:
     app = CohortApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.forum is not None
-        latest, _ = await app.forum.topics("latest")
+        assert app.backend is not None
+        latest = (await app.backend.topics("latest")).topics
         categories = home(app).query_one(CategoryTable)
         topics = home(app).query_one(TopicTable)
         assert app.focused is categories
@@ -135,7 +136,7 @@ async def test_enter_shows_one_category_and_escape_goes_back() -> None:
 
         await pilot.press("enter")
         await settle(pilot)
-        expected, _ = await app.forum.topics("latest", category=chosen.id)
+        expected = (await app.backend.topics("latest", category=chosen)).topics
         assert topics.topics, "the chosen category has topics"
         assert all(t.category_id == chosen.id for t in topics.topics)
         assert [t.id for t in topics.topics] == [t.id for t in expected]
@@ -167,7 +168,7 @@ async def test_refresh_picks_up_new_topics_and_keeps_the_cursors() -> None:
     app = CohortApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.forum is not None
+        assert isinstance(app.backend, NativeBackend)
         categories = home(app).query_one(CategoryTable)
         topics = home(app).query_one(TopicTable)
         await pilot.press("down")
@@ -176,7 +177,7 @@ async def test_refresh_picks_up_new_topics_and_keeps_the_cursors() -> None:
         chosen_topic = topics.highlighted
         assert chosen_category is not None and chosen_topic is not None
 
-        response = await app.forum.http.post(
+        response = await app.backend.http.post(
             "/api/v1/topics",
             json={"title": "A brand new question", "raw": "Fresh.", "category": chosen_category.id},
         )
@@ -195,8 +196,7 @@ async def test_refresh_picks_up_new_topics_and_keeps_the_cursors() -> None:
 async def test_hostile_topic_is_shown_inert() -> None:
     # Created through the API before the app starts, on the same embedded forum.
     async with EmbeddedForum() as http:
-        client = ForumClient(http)
-        category = (await client.categories())[0]
+        category = (await NativeBackend(http, base_url="http://cohort").categories())[0]
         response = await http.post(
             "/api/v1/topics",
             json={"title": HOSTILE_TITLE, "raw": HOSTILE_BODY, "category": category.id},
@@ -237,14 +237,14 @@ async def test_hostile_topic_is_shown_inert() -> None:
 
 async def test_a_forum_that_cannot_open_is_reported_not_raised() -> None:
     @contextlib.asynccontextmanager
-    async def broken() -> AsyncIterator[httpx.AsyncClient]:
+    async def broken() -> AsyncIterator[ForumBackend]:
         raise OSError("disk on fire \x1b[2J")
-        yield httpx.AsyncClient()  # pragma: no cover - never reached
+        yield NativeBackend(httpx.AsyncClient(), base_url="")  # pragma: no cover
 
     app = CohortApp(broken)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.is_running and app.forum is None
+        assert app.is_running and app.backend is None
         status = status_text(app)
         assert "error: cannot open the embedded forum: disk on fire [2J" in status
         assert "\x1b" not in status
@@ -256,20 +256,49 @@ async def test_a_forum_that_cannot_open_is_reported_not_raised() -> None:
 async def test_failing_requests_show_in_the_status_line() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/api/v1/me":
-            return httpx.Response(200, json={"username": "tester"})
+            return httpx.Response(200, json={"id": 1, "username": "tester", "name": "T"})
         return httpx.Response(503, json={"error": {"code": "down", "message": "back \x9bsoon"}})
 
     @contextlib.asynccontextmanager
-    async def flaky() -> AsyncIterator[httpx.AsyncClient]:
+    async def flaky() -> AsyncIterator[ForumBackend]:
         transport = httpx.MockTransport(handler)
         async with httpx.AsyncClient(transport=transport, base_url="http://forum.test") as http:
-            yield http
+            yield NativeBackend(http, base_url="http://forum.test")
 
     app = CohortApp(flaky, source="test forum")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert status_text(app) == "test forum · you are tester · error: back soon"
+        status = status_text(app)
+        assert status.startswith("test forum · you are tester · error: ")
+        assert status.endswith("back soon")
         await pilot.press("r")
         await settle(pilot)
         assert app.is_running
-        assert status_text(app).endswith("error: back soon")
+        assert "error: " in status_text(app) and status_text(app).endswith("back soon")
+
+
+async def test_cache_paints_when_the_forum_cannot_be_reached() -> None:
+    app = CohortApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        seen = [t.id for t in home(app).query_one(TopicTable).topics]
+        names = [c.name for c in home(app).query_one(CategoryTable).categories]
+    assert seen and names
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("no route to host", request=request)
+
+    @contextlib.asynccontextmanager
+    async def offline() -> AsyncIterator[ForumBackend]:
+        transport = httpx.MockTransport(unreachable)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gone.test") as http:
+            yield NativeBackend(http, base_url="http://gone.test")
+
+    app = CohortApp(offline)  # same profile, so the same cache
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert [t.id for t in home(app).query_one(TopicTable).topics] == seen
+        assert [c.name for c in home(app).query_one(CategoryTable).categories] == names
+        status = status_text(app)
+        assert f"you are {local_username()}" in status
+        assert status.endswith("offline: showing what was cached")

@@ -1,4 +1,9 @@
-"""The Cohort TUI application: opens a forum, shows the home screen, closes it on exit."""
+"""The Cohort TUI application: opens a forum, shows the home screen, closes it on exit.
+
+The forum is whatever backend the profile names (the embedded forum by default); the
+screens read it through a `Repository`, so the last-seen state paints from the cache
+before the network answers.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,26 @@ import argparse
 import sys
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from pathlib import Path
 
-import httpx
 from textual import work
 from textual.app import App
 
 from tui import keymap
-from tui.forum.embedded import EmbeddedForum
-from tui.forum.forum_client import ForumClient
+from tui.forum.backend import ForumBackend
+from tui.forum.cache import Cache, cache_path
+from tui.forum.native import NativeBackend
+from tui.forum.repository import Repository
 from tui.forum.sanitize import clean_line
 from tui.resources import stylesheet
 from tui.screens.home import HomeScreen
 from widgets.formatting import marks_for
 
-OpenForum = Callable[[], AbstractAsyncContextManager[httpx.AsyncClient]]
+OpenForum = Callable[[], AbstractAsyncContextManager[ForumBackend]]
+
+
+def embedded() -> AbstractAsyncContextManager[ForumBackend]:
+    return NativeBackend.embedded()
 
 
 class CohortApp(App[int]):
@@ -28,13 +39,20 @@ class CohortApp(App[int]):
     BINDINGS = keymap.bindings("app")
 
     def __init__(
-        self, open_forum: OpenForum = EmbeddedForum, *, source: str = EmbeddedForum.label
+        self,
+        open_forum: OpenForum = embedded,
+        *,
+        source: str = "embedded forum",
+        cache_file: Path | None = None,
     ) -> None:
-        """`open_forum()` gives an async context manager yielding the forum's httpx client."""
+        """`open_forum()` gives an async context manager yielding the forum's backend;
+        `cache_file` is this forum's cache (by default the embedded profile's)."""
         super().__init__()
         self.open_forum = open_forum
         self.source = source
-        self.forum: ForumClient | None = None
+        self.cache_file = cache_file
+        self.backend: ForumBackend | None = None
+        self.repo: Repository | None = None
         self._resources = AsyncExitStack()
         # Textual draws on stderr; ASCII marks when its encoding cannot carry ✓ and 📌.
         terminal_encoding = getattr(sys.__stderr__, "encoding", None)
@@ -50,17 +68,35 @@ class CohortApp(App[int]):
     @work(exclusive=True, group="connect")
     async def _connect(self) -> None:
         try:
-            http = await self._resources.enter_async_context(self.open_forum())
+            cache = Cache(self.cache_file or cache_path("embedded"))
+            self._resources.callback(cache.close)
+            backend = await self._resources.enter_async_context(self.open_forum())
         except Exception as exc:  # shown, not raised: the user can read it and quit
             self.log.error("opening the forum failed", exc)
             self.home.failed(f"cannot open the {self.source}: {clean_line(str(exc))}")
             return
-        self.forum = ForumClient(http)
-        self.home.attach(self.forum)
+        self.backend = backend
+        self.repo = Repository(backend, cache)
+        self.home.attach(self.repo)
 
 
 def run_app(args: argparse.Namespace) -> int:
-    """Run the TUI on the embedded forum until the user quits; the exit status."""
-    app = CohortApp()
+    """Run the TUI on the chosen forum (the default profile) until the user quits."""
+    from tui.forum.config import ConfigError, load_config, profile_for
+    from tui.forum.connect import open_backend
+    from tui.forum.secrets import SecretError, SecretStore
+
+    try:
+        config = load_config()
+        forum = getattr(args, "forum", None)
+        profile = config.profile() if forum is None else profile_for(config, forum)
+        secrets = SecretStore(backend=config.secret_store)
+    except (ConfigError, SecretError) as exc:
+        print(f"cohort: {clean_line(str(exc))}", file=sys.stderr)
+        return 2
+    source = "embedded forum" if profile.kind == "embedded" else profile.name
+    app = CohortApp(
+        lambda: open_backend(profile, secrets), source=source, cache_file=cache_path(profile.name)
+    )
     app.run()
     return app.return_code or 0

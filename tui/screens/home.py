@@ -1,7 +1,9 @@
 """The home screen: categories on the left, topics on the right, a status line below.
 
 All forum I/O happens in workers (group "load", exclusive: a newer request cancels an
-older one), so the screen never blocks; failures land in the status line as text.
+older one), so the screen never blocks. Reads go through the repository: what was
+cached paints at once (stale), then the forum's answer replaces it (fresh), or the
+status line says the forum is unreachable (offline). Failures land there as text.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from tui import keymap
-from tui.forum.forum_client import ForumClient, ForumError
-from tui.forum.models import Category
+from tui.forum.models import Category, Freshness
+from tui.forum.repository import Repository
 from tui.forum.sanitize import clean_line
 from widgets.category_table import CategoryInfo, CategoryTable
 from widgets.formatting import UNICODE_MARKS, Marks
@@ -31,7 +33,7 @@ class HomeScreen(Screen[None]):
         super().__init__(name="home")
         self.source = source  # how the status line names the forum: "embedded forum", ...
         self.marks = marks
-        self.client: ForumClient | None = None
+        self.repo: Repository | None = None
         self.username = ""
         self.category: Category | None = None  # None: latest topics of every category
         self._state = Content.styled("opening…", "$text-muted")
@@ -51,14 +53,14 @@ class HomeScreen(Screen[None]):
         self.query_one(TopicTable).border_title = "Latest"
         self.query_one(CategoryTable).focus()
         self._show_status()
-        if self.client is not None:
+        if self.repo is not None:
             self.load(with_categories=True)
 
     # -- called by the app ------------------------------------------------------------------
 
-    def attach(self, client: ForumClient) -> None:
-        """Start showing the forum `client` talks to."""
-        self.client = client
+    def attach(self, repo: Repository) -> None:
+        """Start showing the forum `repo` reads."""
+        self.repo = repo
         if self.is_mounted:
             self.refresh_bindings()
             self.load(with_categories=True)
@@ -72,11 +74,11 @@ class HomeScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open":
             # Only the category list opens something yet; elsewhere enter keeps its meaning.
-            return isinstance(self.focused, CategoryTable) and self.client is not None
+            return isinstance(self.focused, CategoryTable) and self.repo is not None
         if action == "show_all":
             return self.category is not None
         if action == "refresh":
-            return self.client is not None
+            return self.repo is not None
         return True
 
     def action_refresh(self) -> None:
@@ -110,41 +112,54 @@ class HomeScreen(Screen[None]):
 
     @work(exclusive=True, group="load")
     async def load(self, *, with_categories: bool) -> None:
-        """Fetch what the screen shows and hand it to the widgets."""
-        client = self.client
-        if client is None:
+        """Show what the screen needs: the cached state first, then the forum's answer."""
+        repo = self.repo
+        if repo is None:
             return
         self._set_state(loading=True)
         category = self.category
+        categories = self.query_one(CategoryTable)
         try:
             if not self.username:
-                self.username = await client.me()
-            categories = self.query_one(CategoryTable)
+                async for user in repo.me():
+                    if user.value is not None:
+                        self.username = user.value.username
+                        self._show_status()
             if with_categories or not self._categories_loaded:
-                categories.show(await client.categories())
-                self._categories_loaded = True
-                self.query_one(CategoryInfo).show(categories.highlighted)
-            topics, _next = await client.topics(
-                "latest", category=category.id if category else None
-            )
-        except ForumError as exc:
-            self._set_state(error=exc.message)
-            return
+                async for answer in repo.categories():
+                    if answer.value is not None:
+                        categories.show(answer.value)
+                        self._categories_loaded = True
+                        self.query_one(CategoryInfo).show(categories.highlighted)
+            names = {c.id: c.name for c in categories.categories}
+            async for listed in repo.topics("latest", category=category):
+                if listed.value is not None:
+                    self.query_one(TopicTable).show(
+                        list(listed.value.topics),
+                        names,
+                        show_category=category is None,
+                        now=datetime.now(UTC),
+                    )
+                offline = listed.freshness is Freshness.OFFLINE and listed.value is not None
+                if listed.error is not None and not offline:
+                    self._set_state(error=listed.error.message)
+                    return
+                self._set_state(freshness=listed.freshness)
         except Exception as exc:  # a bug must not take the whole TUI down; say what broke
             self.log.error("loading failed", exc)
             self._set_state(error=f"{type(exc).__name__}: {clean_line(str(exc))}")
-            return
-        names = {c.id: c.name for c in categories.categories}
-        self.query_one(TopicTable).show(
-            topics, names, show_category=category is None, now=datetime.now(UTC)
-        )
-        self._set_state()
 
     # -- status line --------------------------------------------------------------------------
 
-    def _set_state(self, *, loading: bool = False, error: str = "") -> None:
+    def _set_state(
+        self, *, loading: bool = False, error: str = "", freshness: Freshness | None = None
+    ) -> None:
         if error:
             self._state = Content.styled(f"error: {error}", "$error")
+        elif freshness is Freshness.OFFLINE:
+            self._state = Content.styled("offline: showing what was cached", "$warning")
+        elif freshness is Freshness.STALE:
+            self._state = Content.styled("cached · refreshing…", "$text-muted")
         elif loading:
             self._state = Content.styled("loading…", "$text-muted")
         else:
