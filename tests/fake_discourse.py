@@ -28,7 +28,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -38,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "discourse" / "fixtures"
+from tests.discourse_fixtures import FIXTURES
 
 USER_API_KEY = "fake-user-api-key"
 CLIENT_ID = "fake-client-id"

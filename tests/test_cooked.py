@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.discourse_fixtures import FIXTURES
 from tests.test_markdown import EVIL, assert_clean, check_link_numbers, only, spans_of
 from tui.forum import cooked, markdown
 from tui.forum.document import (
@@ -30,9 +31,6 @@ from tui.forum.document import (
     plain_text,
     spans_text,
 )
-
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "discourse" / "fixtures"
-
 
 # --- hand-written pairs: Markdown and the HTML Discourse cooks from it ------------------------
 

@@ -11,16 +11,15 @@ import copy
 import dataclasses
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.discourse_fixtures import FIXTURES
 from tui.forum.discourse import mapping
 from tui.forum.jsonread import BadData
 from tui.forum.models import NotificationKind, Reaction, TopicPage, dump, load
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "discourse" / "fixtures"
 BASE = "https://forum.example"
 
 UNSAFE = {chr(c) for c in range(0x20) if c not in (9, 10)} | {chr(0x7F)}

@@ -209,7 +209,17 @@ def failing(exc_type: type[httpx.TransportError]) -> NativeBackend:
     return mocked(handler)
 
 
-@pytest.mark.parametrize("exc_type", [httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout])
+@pytest.mark.parametrize(
+    "exc_type",
+    # A write that failed or timed out never got the whole request out: nothing happened.
+    [
+        httpx.ConnectError,
+        httpx.ConnectTimeout,
+        httpx.PoolTimeout,
+        httpx.WriteTimeout,
+        httpx.WriteError,
+    ],
+)
 async def test_not_sent_is_not_ambiguous(exc_type: type[httpx.TransportError]) -> None:
     backend = failing(exc_type)
     with pytest.raises(Offline) as caught:
@@ -221,7 +231,7 @@ async def test_not_sent_is_not_ambiguous(exc_type: type[httpx.TransportError]) -
 
 @pytest.mark.parametrize(
     "exc_type",
-    [httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError],
+    [httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ReadError],
 )
 async def test_maybe_sent_is_ambiguous_for_writes(exc_type: type[httpx.TransportError]) -> None:
     backend = failing(exc_type)

@@ -108,3 +108,19 @@ def as_lines(data: dict[str, Any], key: str) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise BadData(f"{key!r} should be a list, got {value!r:.40}")
     return tuple(clean_line(v) for v in value if isinstance(v, str))
+
+
+def clean_json(value: Any, depth: int = 0) -> Any:
+    """A copy of free-form JSON (a change's data, a MessageBus payload) with every string
+    sanitised; what nests too deep or is not JSON becomes None."""
+    if isinstance(value, str):
+        return clean(value)
+    if depth > 16:
+        return None
+    if isinstance(value, list):
+        return [clean_json(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {clean_line(str(k)): clean_json(v, depth + 1) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return None

@@ -10,13 +10,11 @@ holds it.
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import json
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -24,15 +22,10 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from tui.forum.backend import (
-    AuthError,
-    Conflict,
     ForumError,
-    NotFound,
-    Offline,
-    RateLimited,
-    Rejected,
     ServerError,
 )
+from tui.forum.http_errors import finite_seconds, offline_for, parsed, short, typed_error
 from tui.forum.jsonread import (
     BadData,
     as_bool,
@@ -45,6 +38,7 @@ from tui.forum.jsonread import (
     as_opt_text,
     as_opt_time,
     as_time,
+    clean_json,
 )
 from tui.forum.models import (
     Bookmark,
@@ -79,22 +73,10 @@ FEATURES = frozenset(
 )
 MAX_IDS = 100  # the server's largest page of posts by id
 MAX_WAIT = 60.0  # the server's default longest long-poll on /changes
-DEFAULT_RETRY_AFTER = 10.0  # a 429 that does not say how long to wait
 READ_TIMEOUT = 30.0
 CONNECT_TIMEOUT = 10.0
 TIMEOUT = httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
-MAX_MESSAGE = 300  # characters of a server's error message worth showing
 USER_AGENT = "cohort-tui"
-
-# Failures before the request can have reached the server: safe to send again.
-_NOT_SENT = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-    httpx.ProxyError,
-    httpx.UnsupportedProtocol,
-    httpx.LocalProtocolError,
-)
 
 
 # -- mapping the server's JSON into models ------------------------------------------------------
@@ -112,21 +94,6 @@ def _object(data: Any, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadData(f"{what} should be an object, got {data!r:.40}")
     return data
-
-
-def _clean_json(value: Any, depth: int = 0) -> Any:
-    """A copy of free-form JSON (a change's `data`) with every string sanitised."""
-    if isinstance(value, str):
-        return clean(value)
-    if depth > 16:
-        return None
-    if isinstance(value, list):
-        return [_clean_json(v, depth + 1) for v in value]
-    if isinstance(value, dict):
-        return {clean_line(str(k)): _clean_json(v, depth + 1) for k, v in value.items()}
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    return None
 
 
 def _user(d: dict[str, Any]) -> User:
@@ -316,7 +283,7 @@ def _change(d: dict[str, Any]) -> Change:
         post_id=as_opt_int(d, "post_id"),
         category_id=as_opt_int(d, "category_id"),
         seq=as_opt_int(d, "seq"),
-        data=_clean_json(data) if isinstance(data, dict) else {},
+        data=clean_json(data) if isinstance(data, dict) else {},
     )
 
 
@@ -326,11 +293,6 @@ def _cursor(d: dict[str, Any], key: str) -> str | None:
 
 
 # -- turning HTTP outcomes into the backend's errors --------------------------------------------
-
-
-def _short(text: str) -> str:
-    text = clean_line(text).strip()
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
 def _error_body(response: httpx.Response) -> tuple[str, str, dict[str, Any]]:
@@ -344,96 +306,27 @@ def _error_body(response: httpx.Response) -> tuple[str, str, dict[str, Any]]:
         message = error.get("message")
         code = error.get("code")
         return (
-            _short(message) if isinstance(message, str) else "",
-            _short(code) if isinstance(code, str) else "",
+            short(message) if isinstance(message, str) else "",
+            short(code) if isinstance(code, str) else "",
             error,
         )
     first_line = response.text.strip().splitlines()[0] if response.text.strip() else ""
-    return _short(first_line), "", {}
-
-
-def _retry_after(response: httpx.Response, error: dict[str, Any]) -> float:
-    """Seconds to wait: the Retry-After header (seconds or an HTTP date), else the body."""
-    header = response.headers.get("retry-after")
-    if header:
-        try:
-            seconds = float(header)
-        except ValueError:
-            try:
-                when = email.utils.parsedate_to_datetime(header)
-            except (TypeError, ValueError, IndexError):
-                when = None
-            if when is not None:
-                if when.tzinfo is None:
-                    when = when.replace(tzinfo=UTC)
-                return max(0.0, (when - datetime.now(UTC)).total_seconds())
-        else:
-            if math.isfinite(seconds):
-                return max(0.0, seconds)
-    value = error.get("retry_after")
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return max(0.0, float(value))
-    return DEFAULT_RETRY_AFTER
+    return short(first_line), "", {}
 
 
 def error_for(response: httpx.Response) -> ForumError:
     """The typed error for a failed response (status >= 400)."""
-    status = response.status_code
     message, code, error = _error_body(response)
-    if status in (401, 403):
-        return AuthError(
-            f"the forum refused: {message or ('log in first' if status == 401 else 'not allowed')}",
-            status=status,
-            code=code,
-        )
-    if status in (404, 410):
-        return NotFound(message or "not found (it may have been deleted)", status=status, code=code)
-    if status in (409, 412):
-        current = error.get("current_version")
-        if isinstance(current, bool) or not isinstance(current, int):
-            current = None
-        return Conflict(
-            message or "someone changed it first",
-            current_version=current,
-            status=status,
-            code=code,
-        )
-    if status == 429:
-        wait = _retry_after(response, error)
-        return RateLimited(
-            f"the forum asks us to slow down: {message or 'too many requests'}"
-            f" (try again in {math.ceil(wait)} s)",
-            retry_after=wait,
-            status=status,
-            code=code,
-        )
-    if status >= 500:
-        return ServerError(
-            f"the forum failed (HTTP {status}): {message or response.reason_phrase}",
-            status=status,
-            code=code,
-        )
-    return Rejected(f"the forum refused: {message or f'HTTP {status}'}", status=status, code=code)
-
-
-def offline_for(exc: httpx.HTTPError, *, write: bool) -> ForumError:
-    """The error for a request that got no answer."""
-    detail = _short(str(exc)) or type(exc).__name__
-    if isinstance(exc, _NOT_SENT):
-        return Offline(f"cannot reach the forum: {detail}", ambiguous=False)
-    if isinstance(exc, httpx.TransportError):
-        # The request may have reached the server: a write may or may not have happened.
-        return Offline(f"the connection to the forum broke: {detail}", ambiguous=write)
-    return ServerError(f"the forum's answer could not be read: {detail}")
-
-
-def _parse(build: Callable[[], T]) -> T:
-    try:
-        return build()
-    except (BadData, KeyError, TypeError, ValueError) as exc:
-        raise ServerError(
-            f"the forum sent data the client cannot read: {_short(str(exc))}"
-        ) from exc
+    current = error.get("current_version")
+    return typed_error(
+        response,
+        message,
+        code,
+        retry_after=finite_seconds(error.get("retry_after")),
+        current_version=current
+        if isinstance(current, int) and not isinstance(current, bool)
+        else None,
+    )
 
 
 # -- the backend -------------------------------------------------------------------------------
@@ -548,7 +441,7 @@ class NativeBackend:
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = await self._call(method, path, **kwargs)
-        return _parse(lambda: _object(_decode(response), f"the answer to {path}"))
+        return parsed(lambda: _object(_decode(response), f"the answer to {path}"))
 
     async def _get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         return await self._json("GET", path, params=params)
@@ -557,7 +450,7 @@ class NativeBackend:
 
     async def site(self) -> SiteInfo:
         data = await self._get("/site")
-        return _parse(lambda: _site(data))
+        return parsed(lambda: _site(data))
 
     async def me(self) -> User | None:
         response = await self._send("GET", "/me")
@@ -568,13 +461,13 @@ class NativeBackend:
             raise error
         if response.status_code >= 400:
             raise error_for(response)
-        user = _parse(lambda: _user(_object(_decode(response), "the answer to /me")))
+        user = parsed(lambda: _user(_object(_decode(response), "the answer to /me")))
         self._me = user
         return user
 
     async def categories(self) -> list[Category]:
         data = await self._get("/categories")
-        return _parse(lambda: [_category(c) for c in as_dicts(data, "categories")])
+        return parsed(lambda: [_category(c) for c in as_dicts(data, "categories")])
 
     async def topics(
         self,
@@ -592,7 +485,7 @@ class NativeBackend:
         if cursor:
             params["cursor"] = cursor
         data = await self._get("/topics", params)
-        return _parse(
+        return parsed(
             lambda: TopicList(
                 topics=tuple(_topic(t) for t in as_dicts(data, "topics")),
                 next_cursor=_cursor(data, "next_cursor"),
@@ -601,7 +494,7 @@ class NativeBackend:
 
     async def topic(self, topic_id: int) -> TopicPage:
         data = await self._get(f"/topics/{topic_id}")
-        return _parse(lambda: _topic_page(data))
+        return parsed(lambda: _topic_page(data))
 
     async def posts(self, topic_id: int, post_ids: list[int]) -> list[Post]:
         wanted = list(dict.fromkeys(post_ids))
@@ -611,7 +504,7 @@ class NativeBackend:
             data = await self._get(
                 f"/topics/{topic_id}/posts", {"ids": ",".join(str(i) for i in batch)}
             )
-            for post in _parse(functools.partial(_posts, data)):
+            for post in parsed(functools.partial(_posts, data)):
                 found[post.id] = post
         return sorted(found.values(), key=lambda p: p.post_number)
 
@@ -620,18 +513,18 @@ class NativeBackend:
             f"/topics/{topic_id}/posts",
             {"after": str(post_number), "limit": str(max(1, min(limit, MAX_IDS)))},
         )
-        return sorted(_parse(lambda: _posts(data)), key=lambda p: p.post_number)
+        return sorted(parsed(lambda: _posts(data)), key=lambda p: p.post_number)
 
     async def post(self, post_id: int) -> Post:
         data = await self._get(f"/posts/{post_id}")
-        return _parse(lambda: _post(data))
+        return parsed(lambda: _post(data))
 
     async def search(self, query: str, *, offset: int = 0) -> SearchPage:
         params = {"q": query}
         if offset:
             params["offset"] = str(offset)
         data = await self._get("/search", params)
-        return _parse(
+        return parsed(
             lambda: SearchPage(
                 results=tuple(_search_result(r) for r in as_dicts(data, "results")),
                 next_offset=as_opt_int(data, "next_offset"),
@@ -640,7 +533,7 @@ class NativeBackend:
 
     async def notifications(self) -> NotificationList:
         data = await self._get("/notifications")
-        return _parse(
+        return parsed(
             lambda: NotificationList(
                 notifications=tuple(_notification(n) for n in as_dicts(data, "notifications")),
                 unread_count=as_int(data, "unread_count", 0),
@@ -656,7 +549,7 @@ class NativeBackend:
 
     async def topic_links(self, topic_id: int) -> list[Link]:
         data = await self._get(f"/topics/{topic_id}/links")
-        return _parse(lambda: [_link(d) for d in as_dicts(data, "links")])
+        return parsed(lambda: [_link(d) for d in as_dicts(data, "links")])
 
     async def resources(
         self,
@@ -677,7 +570,7 @@ class NativeBackend:
         if cursor:
             params["cursor"] = cursor
         data = await self._get("/resources", params)
-        return _parse(
+        return parsed(
             lambda: ResourceList(
                 resources=tuple(_resource(r) for r in as_dicts(data, "resources")),
                 next_cursor=_cursor(data, "next_cursor"),
@@ -686,7 +579,7 @@ class NativeBackend:
 
     async def bookmarks(self) -> list[Bookmark]:
         data = await self._get("/bookmarks")
-        return _parse(lambda: [_bookmark(b) for b in as_dicts(data, "bookmarks")])
+        return parsed(lambda: [_bookmark(b) for b in as_dicts(data, "bookmarks")])
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -695,7 +588,7 @@ class NativeBackend:
     ) -> TopicPage:
         body = {"title": title, "raw": raw, "category": category.id, "tags": list(tags)}
         data = await self._json("POST", "/topics", body=body, headers={"Idempotency-Key": key})
-        return _parse(lambda: _topic_page(data))
+        return parsed(lambda: _topic_page(data))
 
     async def reply(
         self, topic_id: int, raw: str, *, reply_to_post_number: int | None, key: str
@@ -706,7 +599,7 @@ class NativeBackend:
         data = await self._json(
             "POST", f"/topics/{topic_id}/posts", body=body, headers={"Idempotency-Key": key}
         )
-        return _parse(lambda: _post(data))
+        return parsed(lambda: _post(data))
 
     async def edit_post(self, post: Post, raw: str) -> Post:
         data = await self._json(
@@ -715,7 +608,7 @@ class NativeBackend:
             body={"raw": raw},
             headers={"If-Match": f'"{post.version}"'},
         )
-        return _parse(lambda: _post(data))
+        return parsed(lambda: _post(data))
 
     async def delete_post(self, post_id: int) -> None:
         await self._call("DELETE", f"/posts/{post_id}")
@@ -723,7 +616,7 @@ class NativeBackend:
     async def react(self, post_id: int, name: str, on: bool) -> Post:
         path = f"/posts/{post_id}/reactions/{quote(name, safe='')}"
         data = await self._json("PUT" if on else "DELETE", path)
-        return _parse(lambda: _post(data))
+        return parsed(lambda: _post(data))
 
     async def set_solution(self, topic_id: int, post_id: int | None) -> None:
         if post_id is None:
@@ -787,11 +680,11 @@ class NativeBackend:
                 cursor=str(as_int(data, "last_seq")),
             )
 
-        return _parse(build)
+        return parsed(build)
 
     async def _last_seq(self) -> int:
         data = await self._get("/changes")
-        return _parse(lambda: as_int(data, "last_seq"))
+        return parsed(lambda: as_int(data, "last_seq"))
 
     async def _reset(self) -> ChangeBatch:
         return ChangeBatch(changes=(), cursor=str(await self._last_seq()), reset=True)
@@ -825,7 +718,7 @@ async def login_with_password(url: str, username: str, password: str) -> str:
         data = await backend._json(
             "POST", "/login", body={"username": username, "password": password}
         )
-    token = _parse(lambda: as_line(data, "token"))
+    token = parsed(lambda: as_line(data, "token"))
     if not token:
         raise ServerError("the forum's login answer had no token")
     return token

@@ -31,8 +31,6 @@ import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal, cast, get_args
 from urllib.parse import unquote, urlencode, urlsplit
 
@@ -43,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tui.forum.backend import ForumError
 from tui.forum.discourse.credentials import DiscourseCredentials
+from tui.forum.http_errors import finite_seconds, header_retry_after
 from tui.forum.sanitize import clean_line
 
 __all__ = [
@@ -372,26 +371,15 @@ def _unreachable(site: str, exc: Exception) -> LoginError:
 def _retry_after(response: httpx.Response, default: float) -> float:
     """How long a 429 asks to wait: Retry-After (seconds or a date), then Discourse's
     extras.wait_seconds, else `default` (a per-IP 429 from nginx is plain text)."""
-    header = response.headers.get("Retry-After", "").strip()
-    if header:
+    wait = header_retry_after(response)
+    if wait is None:
         try:
-            return _clamp_wait(float(header))
+            body = response.json()
         except ValueError:
-            try:
-                when = parsedate_to_datetime(header)
-            except (TypeError, ValueError):
-                when = None
-            if when is not None and when.tzinfo is not None:
-                return _clamp_wait((when - datetime.now(UTC)).total_seconds())
-    try:
-        body = response.json()
-    except ValueError:
-        return default
-    extras = body.get("extras") if isinstance(body, dict) else None
-    wait = extras.get("wait_seconds") if isinstance(extras, dict) else None
-    if isinstance(wait, int | float) and not isinstance(wait, bool):
-        return _clamp_wait(float(wait))
-    return default
+            body = None
+        extras = body.get("extras") if isinstance(body, dict) else None
+        wait = finite_seconds(extras.get("wait_seconds")) if isinstance(extras, dict) else None
+    return _clamp_wait(default if wait is None else wait)
 
 
 def _clamp_wait(seconds: float) -> float:

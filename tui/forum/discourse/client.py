@@ -16,14 +16,11 @@ the web app uses), with a plain poll of /latest.json where MessageBus is refused
 from __future__ import annotations
 
 import dataclasses
-import email.utils
 import json
-import math
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -43,7 +40,14 @@ from tui.forum.backend import (
 from tui.forum.discourse import mapping
 from tui.forum.discourse.budget import RequestBudget
 from tui.forum.discourse.credentials import DiscourseCredentials
-from tui.forum.jsonread import BadData
+from tui.forum.http_errors import (
+    DEFAULT_RETRY_AFTER,
+    finite_seconds,
+    offline_for,
+    parsed,
+    short,
+    typed_error,
+)
 from tui.forum.models import (
     Bookmark,
     Category,
@@ -68,9 +72,7 @@ TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 MAX_IDS = 20  # posts by id per request: Discourse's chunk size
 MAX_RETRIES = 2  # after a 429, try again this many times...
 MAX_RETRY_WAIT = 120.0  # ...when the forum asks us to wait no longer than this
-DEFAULT_RETRY_AFTER = 10.0  # a 429 that does not say how long (the per-IP one is plain text)
 MAX_REDIRECTS = 3
-MAX_MESSAGE = 300
 TOPIC_CACHE = 8  # recent topic views kept for topic_links() without another request
 TOPIC_CACHE_SECONDS = 120.0
 FIND_OWN_LIMIT = 200  # posts after the tail looked through by find_own_post
@@ -79,16 +81,10 @@ READ_TIME_MS = 1000  # reading time reported with /topics/timings
 BUS_CHANNELS = tuple(mapping.TOPIC_CHANNELS)
 NO_RESOURCES = "this Discourse forum has no resource library"
 
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
 # -- turning HTTP outcomes into the backend's errors --------------------------------------------
-
-
-def _short(text: str) -> str:
-    text = " ".join(clean_line(text).split())
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
 def _error_body(response: httpx.Response) -> tuple[str, str, dict[str, Any]]:
@@ -111,91 +107,27 @@ def _error_body(response: httpx.Response) -> tuple[str, str, dict[str, Any]]:
                 parts = [data[key]]
         error_type = data.get("error_type")
         return (
-            _short("; ".join(parts)),
-            _short(error_type) if isinstance(error_type, str) else "",
+            short("; ".join(parts)),
+            short(error_type) if isinstance(error_type, str) else "",
             data,
         )
     content_type = response.headers.get("content-type", "")
     text = response.text.strip() if "text/plain" in content_type else ""
-    return _short(text.splitlines()[0]) if text else "", "", {}
+    return short(text.splitlines()[0]) if text else "", "", {}
 
 
-def _retry_after(response: httpx.Response, body: dict[str, Any]) -> float:
-    """Seconds to wait after a 429: the Retry-After header (seconds or an HTTP date), else
-    the JSON's extras.wait_seconds, else a default (the plain-text per-IP 429)."""
-    header = response.headers.get("retry-after")
-    if header:
-        try:
-            seconds = float(header)
-        except ValueError:
-            try:
-                when = email.utils.parsedate_to_datetime(header)
-            except (TypeError, ValueError, IndexError):
-                when = None
-            if when is not None:
-                if when.tzinfo is None:
-                    when = when.replace(tzinfo=UTC)
-                return max(0.0, (when - datetime.now(UTC)).total_seconds())
-        else:
-            if math.isfinite(seconds):
-                return max(0.0, seconds)
+def _wait_seconds(body: dict[str, Any]) -> float | None:
+    """Discourse's own word on how long to wait after a 429: extras.wait_seconds."""
     extras = body.get("extras")
-    wait = extras.get("wait_seconds") if isinstance(extras, dict) else None
-    if isinstance(wait, int | float) and not isinstance(wait, bool) and math.isfinite(wait):
-        return max(0.0, float(wait))
-    return DEFAULT_RETRY_AFTER
+    return finite_seconds(extras.get("wait_seconds")) if isinstance(extras, dict) else None
 
 
 def error_for(response: httpx.Response) -> ForumError:
     """The typed error for a failed answer (status >= 400)."""
-    status = response.status_code
     message, code, body = _error_body(response)
-    if status in (401, 403):
-        fallback = "log in first" if status == 401 or code == "not_logged_in" else "not allowed"
-        return AuthError(f"the forum refused: {message or fallback}", status=status, code=code)
-    if status in (404, 410):
-        return NotFound(message or "not found (it may have been deleted)", status=status, code=code)
-    if status in (409, 412):
-        return Conflict(message or "someone changed it first", status=status, code=code)
-    if status == 429:
-        wait = _retry_after(response, body)
-        return RateLimited(
-            f"the forum asks us to slow down: {message or 'too many requests'}"
-            f" (try again in {math.ceil(wait)} s)",
-            retry_after=wait,
-            status=status,
-            code=code,
-        )
-    if status >= 500:
-        return ServerError(
-            f"the forum failed (HTTP {status}): {message or response.reason_phrase}",
-            status=status,
-            code=code,
-        )
-    return Rejected(f"the forum refused: {message or f'HTTP {status}'}", status=status, code=code)
-
-
-def offline_for(exc: httpx.HTTPError, *, write: bool) -> ForumError:
-    """The error for a request that got no answer. Once a request may have reached the
-    forum (the connection broke while waiting for the answer), a write is ambiguous."""
-    detail = _short(str(exc)) or type(exc).__name__
-    if isinstance(exc, _NOT_SENT):
-        return Offline(f"cannot reach the forum: {detail}", ambiguous=False)
-    if isinstance(exc, httpx.WriteError | httpx.WriteTimeout):
-        # The request did not get out whole: the forum cannot have acted on it.
-        return Offline(f"the connection to the forum broke: {detail}", ambiguous=False)
-    if isinstance(exc, httpx.TransportError):
-        return Offline(f"the connection to the forum broke: {detail}", ambiguous=write)
-    return ServerError(f"the forum's answer could not be read: {detail}")
-
-
-def _parse(build: Callable[[], T]) -> T:
-    try:
-        return build()
-    except (BadData, KeyError, TypeError, ValueError) as exc:
-        raise ServerError(
-            f"the forum sent data the client cannot read: {_short(str(exc))}"
-        ) from exc
+    if response.status_code == 403 and code != "not_logged_in" and not message:
+        message = "not allowed"
+    return typed_error(response, message, code, retry_after=_wait_seconds(body))
 
 
 def _base_url(url: str) -> str:
@@ -371,7 +303,7 @@ class DiscourseBackend:
     async def _site_payload(self, *, refresh: bool = False) -> dict[str, Any]:
         if self._site_json is None or refresh:
             body = await self._get("/site.json")
-            self._site_json = _parse(lambda: mapping.site_payload(body))
+            self._site_json = parsed(lambda: mapping.site_payload(body))
             self._solved = self._solved or mapping.has_solved(self._site_json)
         return self._site_json
 
@@ -385,7 +317,7 @@ class DiscourseBackend:
             self._basic_info = basic if isinstance(basic, dict) else None
             self._basic_info_known = True
         host = urlsplit(self.base_url).hostname or self.base_url
-        return _parse(
+        return parsed(
             lambda: mapping.site_info(
                 site,
                 self._basic_info,
@@ -403,7 +335,7 @@ class DiscourseBackend:
                 body = await self._get("/session/current.json")
             except NotFound:
                 body = None  # Discourse answers 404 when nobody is logged in
-            self._me = _parse(lambda: mapping.current_user(body)) if body is not None else None
+            self._me = parsed(lambda: mapping.current_user(body)) if body is not None else None
             self._me_known = True
         return self._me
 
@@ -413,10 +345,10 @@ class DiscourseBackend:
         """From /site.json (every category, subcategories included, in one request); from
         /categories.json where a large forum loads its categories lazily instead."""
         site = await self._site_payload(refresh=True)
-        found = _parse(lambda: mapping.categories(site))
+        found = parsed(lambda: mapping.categories(site))
         if not found:
             body = await self._get("/categories.json", {"include_subcategories": "true"})
-            found = _parse(lambda: mapping.categories(body))
+            found = parsed(lambda: mapping.categories(body))
         self._categories = {c.id: c for c in found}
         return found
 
@@ -463,7 +395,7 @@ class DiscourseBackend:
             path = f"/{filter}.json"
         body = await self._get(path, query or None)
         self._learn_list(body)
-        return _parse(lambda: mapping.topic_list(body))
+        return parsed(lambda: mapping.topic_list(body))
 
     def _learn_list(self, body: Any) -> None:
         listing = body.get("topic_list") if isinstance(body, dict) else None
@@ -486,7 +418,7 @@ class DiscourseBackend:
 
     async def topic(self, topic_id: int) -> TopicPage:
         body = await self._topic_json(topic_id)
-        return _parse(lambda: mapping.topic_page(body, main_reaction=self._main_reaction))
+        return parsed(lambda: mapping.topic_page(body, main_reaction=self._main_reaction))
 
     async def posts(self, topic_id: int, post_ids: list[int]) -> list[Post]:
         """Posts by id, at most 20 ids a request (Discourse's own batch)."""
@@ -520,28 +452,28 @@ class DiscourseBackend:
         return found[:limit]
 
     def _stream(self, body: Any, topic_id: int) -> list[Post]:
-        return _parse(
+        return parsed(
             lambda: mapping.post_stream(body, topic_id=topic_id, main_reaction=self._main_reaction)
         )
 
     async def post(self, post_id: int) -> Post:
         body = await self._get(f"/posts/{int(post_id)}.json")
-        return _parse(lambda: mapping.post(body, main_reaction=self._main_reaction))
+        return parsed(lambda: mapping.post(body, main_reaction=self._main_reaction))
 
     async def search(self, query: str, *, offset: int = 0) -> SearchPage:
         page = max(0, offset) // mapping.SEARCH_PAGE_SIZE + 1
         params = {"q": query, "page": str(page)}
         body = await self._get("/search.json", params)
         start = (page - 1) * mapping.SEARCH_PAGE_SIZE
-        return _parse(lambda: mapping.search_page(body, offset=start))
+        return parsed(lambda: mapping.search_page(body, offset=start))
 
     async def notifications(self) -> NotificationList:
         if self.credentials is None:
             raise AuthError("log in to see notifications", code="not_logged_in")
         site = await self._site_payload()
-        types = _parse(lambda: mapping.notification_types(site))
+        types = parsed(lambda: mapping.notification_types(site))
         body = await self._get("/notifications.json")
-        return _parse(lambda: mapping.notification_list(body, types))
+        return parsed(lambda: mapping.notification_list(body, types))
 
     async def mark_notifications_read(self, ids: list[int] | None = None) -> None:
         if ids is None:
@@ -563,7 +495,7 @@ class DiscourseBackend:
             body = cached[1]
         else:
             body = await self._topic_json(topic_id)
-        return _parse(lambda: mapping.topic_links(body, base_url=self.base_url))
+        return parsed(lambda: mapping.topic_links(body, base_url=self.base_url))
 
     async def resources(
         self,
@@ -581,12 +513,12 @@ class DiscourseBackend:
         if me is None:
             return []
         body = await self._get(f"/u/{quote(me.username, safe='')}/bookmarks.json")
-        return _parse(lambda: mapping.bookmarks(body))
+        return parsed(lambda: mapping.bookmarks(body))
 
     # -- writing -----------------------------------------------------------------------------
 
     def _created(self, body: Any) -> Post:
-        made = _parse(lambda: mapping.created_post(body, main_reaction=self._main_reaction))
+        made = parsed(lambda: mapping.created_post(body, main_reaction=self._main_reaction))
         if made.post is None:
             raise Rejected(
                 "the forum holds this post for a moderator's approval; it appears once approved",
@@ -632,7 +564,7 @@ class DiscourseBackend:
             json_body={"post": {"raw": raw, "raw_old": old}},
             write=True,
         )
-        edited = _parse(lambda: mapping.post(body, main_reaction=self._main_reaction))
+        edited = parsed(lambda: mapping.post(body, main_reaction=self._main_reaction))
         if edited.raw is None:  # the answer carries no raw: it is the text just sent
             edited = dataclasses.replace(edited, raw=clean(raw))
         return edited
@@ -653,7 +585,7 @@ class DiscourseBackend:
             or (self._main_reaction is not None and not known)
         ):
             raise Rejected(f"this forum has no reaction {name!r:.40}", code="unknown_reaction")
-        current = _parse(lambda: mapping.post(body, main_reaction=self._main_reaction))
+        current = parsed(lambda: mapping.post(body, main_reaction=self._main_reaction))
         if any(r.name == name and r.reacted for r in current.reactions) == on:
             return current
         toggled = await self._json(
@@ -662,7 +594,7 @@ class DiscourseBackend:
             f"{quote(name, safe='')}/toggle.json",
             write=True,
         )
-        return _parse(lambda: mapping.post(toggled, main_reaction=self._main_reaction))
+        return parsed(lambda: mapping.post(toggled, main_reaction=self._main_reaction))
 
     async def _like(self, post_id: int, on: bool) -> Post:
         try:
@@ -687,7 +619,7 @@ class DiscourseBackend:
             if any(r.name == mapping.LIKE and r.reacted for r in current.reactions) == on:
                 return current
             raise exc
-        return _parse(lambda: mapping.post(body, main_reaction=self._main_reaction))
+        return parsed(lambda: mapping.post(body, main_reaction=self._main_reaction))
 
     async def set_solution(self, topic_id: int, post_id: int | None) -> None:
         """discourse-solved: POST /solution/accept.json or unaccept.json with the post."""
@@ -697,7 +629,7 @@ class DiscourseBackend:
             )
             return
         body = await self._topic_json(topic_id)
-        page = _parse(lambda: mapping.topic_page(body, main_reaction=self._main_reaction))
+        page = parsed(lambda: mapping.topic_page(body, main_reaction=self._main_reaction))
         number = page.topic.solution_post_number
         if number is None:
             return
@@ -737,7 +669,7 @@ class DiscourseBackend:
             )
             return
         body = await self._get(f"/posts/{int(post_id)}.json")
-        bookmark_id = _parse(lambda: mapping.bookmark_id(body))
+        bookmark_id = parsed(lambda: mapping.bookmark_id(body))
         if bookmark_id is not None:
             await self._request("DELETE", f"/bookmarks/{int(bookmark_id)}.json", write=True)
 
@@ -812,7 +744,7 @@ class DiscourseBackend:
             if wait > 0 and isinstance(exc.__cause__, httpx.ReadTimeout):
                 return []  # nothing happened while we waited
             raise
-        return _parse(lambda: mapping.bus_messages(body if body is not None else []))
+        return parsed(lambda: mapping.bus_messages(body if body is not None else []))
 
     async def _bus_changes(self, state: dict[str, Any] | None, wait: float) -> ChangeBatch:
         channels = await self._channels()

@@ -34,6 +34,7 @@ from tui.forum.jsonread import (
     as_opt_text,
     as_opt_time,
     as_time,
+    clean_json,
 )
 from tui.forum.models import (
     Bookmark,
@@ -150,21 +151,6 @@ def _tags(data: dict[str, Any]) -> tuple[str, ...]:
         elif isinstance(tag, dict) and isinstance(tag.get("name"), str):
             names.append(clean_line(tag["name"]))
     return tuple(names)
-
-
-def clean_json(value: Any, depth: int = 0) -> Any:
-    """A copy of free-form JSON (a MessageBus payload) with every string sanitised."""
-    if isinstance(value, str):
-        return clean(value)
-    if depth > 16:
-        return None
-    if isinstance(value, list):
-        return [clean_json(v, depth + 1) for v in value]
-    if isinstance(value, dict):
-        return {clean_line(str(k)): clean_json(v, depth + 1) for k, v in value.items()}
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    return None
 
 
 class _Text(HTMLParser):
