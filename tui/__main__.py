@@ -1,5 +1,5 @@
-"""The `cohort` command: the TUI by default; plain commands for scripts; `serve` and
-`admin` for the forum server."""
+"""The `cohort` command: the TUI by default (`cohort open TOPIC` starts it on a thread);
+plain commands for scripts; `serve` and `admin` for the forum server."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 def build_parser() -> argparse.ArgumentParser:
     from server.cli import add_admin_parser, add_serve_parser
     from tui.cli import add_parsers
+    from tui.terminal import add_flags
 
     parser = argparse.ArgumentParser(
         prog="cohort",
@@ -18,7 +19,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--forum", metavar="PROFILE_OR_URL", help="open this forum instead of the default profile"
     )
+    add_flags(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("open", help="start the TUI on a thread")
+    p.add_argument("topic", metavar="TOPIC", help="a topic id, or a topic URL of the forum")
+    # SUPPRESS: a flag left out here keeps the value given before `open`.
+    p.add_argument("--forum", metavar="PROFILE_OR_URL", default=argparse.SUPPRESS)
+    add_flags(p, default=argparse.SUPPRESS)
     add_parsers(sub)
     add_serve_parser(sub)
     add_admin_parser(sub)
@@ -31,13 +38,21 @@ def main(argv: list[str] | None = None) -> int:
         from server.cli import run
 
         return run(args)
-    if args.command is not None:
+    if args.command not in (None, "open"):
         from tui.cli import run as run_plain
 
         return run_plain(args)
+    # Before Textual is imported: it reads --color and --fps from its environment then.
+    from tui.terminal import StartupError, prepare
+
+    try:
+        startup = prepare(args)
+    except StartupError as exc:
+        print(f"cohort: {exc}", file=sys.stderr)
+        return 2
     from tui.app import run_app
 
-    return run_app(args)
+    return run_app(args, startup)
 
 
 if __name__ == "__main__":

@@ -6,58 +6,54 @@ is a rich `Text` (never a markup string), so a name like "[b]x[/b]" shows as typ
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from rich.text import Text
 from textual.content import Content
-from textual.events import Resize
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.forum.models import Category
+from widgets.row_table import Column, RowTable
 
-COUNT_WIDTH = 3
+COUNT_WIDTH = 4  # three digits and the gap before them (the table has no cell padding)
+MIN_NAME_WIDTH = 8
 
 
-class CategoryTable(DataTable[Text]):
-    """Categories, one row each: name and topic count (bold when something is unread)."""
+class CategoryTable(RowTable[Category]):
+    """Categories, one row each: name, topic count and topics with unread posts (the
+    name bold when something in it is unread)."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row")
-        self.categories: list[Category] = []
-        self._width = 0
-
-    def show(self, categories: list[Category]) -> None:
-        keep = self.highlighted
-        self.categories = list(categories)
-        self._render_rows(keep)
+        # No padding between cells: at 80 columns every cell counts for the names. The
+        # count columns are one wider than their numbers instead (see the stylesheet).
+        super().__init__(id=id, cell_padding=0)
 
     @property
-    def highlighted(self) -> Category | None:
-        if not self.categories or not 0 <= self.cursor_row < len(self.categories):
-            return None
-        return self.categories[self.cursor_row]
+    def categories(self) -> list[Category]:
+        return self.items
 
-    def on_resize(self, event: Resize) -> None:
-        if self.scrollable_content_region.width != self._width:
-            self._render_rows(self.highlighted)
+    def show(self, categories: list[Category]) -> None:
+        self.show_items(categories)
 
-    def _render_rows(self, keep: Category | None) -> None:
-        """Rebuild the rows for the current width, keeping the cursor on `keep` if listed."""
-        self._width = self.scrollable_content_region.width
-        self.clear(columns=True)
+    def item_key(self, item: Category) -> Hashable:
+        return item.id
+
+    def columns_for(self, width: int) -> list[Column]:
         padding = 2 * self.cell_padding
-        name_width = max(self._width - COUNT_WIDTH - 2 * padding, 8)
-        self.add_column(Text("Category"), width=name_width, key="name")
-        self.add_column(Text("#", justify="right"), width=COUNT_WIDTH, key="count")
-        for category in self.categories:
-            style = "bold" if category.unread_topics else ""
-            self.add_row(
-                Text(category.name, style=style, no_wrap=True, overflow="ellipsis"),
-                Text(str(category.topic_count), justify="right", no_wrap=True),
-                key=str(category.id),
-            )
-        if keep is not None:
-            for index, category in enumerate(self.categories):
-                if category.id == keep.id:
-                    self.move_cursor(row=index, animate=False)
+        name_width = max(width - 2 * COUNT_WIDTH - 3 * padding, MIN_NAME_WIDTH)
+        return [
+            Column("name", Text("Category"), name_width),
+            Column("count", Text("#", justify="right"), COUNT_WIDTH),
+            Column("unread", Text("New", justify="right"), COUNT_WIDTH),
+        ]
+
+    def row_cells(self, item: Category) -> list[Text]:
+        unread = item.unread_topics
+        return [
+            Text(item.name, style="bold" if unread else "", no_wrap=True, overflow="ellipsis"),
+            Text(str(item.topic_count), justify="right", no_wrap=True),
+            Text(str(unread) if unread else "", justify="right", no_wrap=True, style="bold"),
+        ]
 
 
 class CategoryInfo(Static):

@@ -4,36 +4,55 @@ last activity and unread posts.
 Display only: the screen hands in already-sanitised `TopicSummary` models, and every
 cell is a rich `Text` (never a markup string), so a title like "[@click=app.quit]x[/]"
 shows as typed and does nothing. The title column takes whatever width is left.
+
+The list grows by pages: when the cursor (or the scroll) comes within a screenful of the
+last row, the table posts `NearEnd` and the screen may `show` a longer list; appending
+never moves the cursor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from datetime import UTC, datetime
 
 from rich.text import Text
-from textual.events import Resize
-from textual.widgets import DataTable
+from textual.coordinate import Coordinate
+from textual.message import Message
 
 from tui.forum.models import TopicSummary
 from widgets.formatting import UNICODE_MARKS, Marks, ago
+from widgets.row_table import Column, RowTable
 
 CATEGORY_WIDTH = (10, 20)  # narrowest and widest; a fifth of the table in between
 REPLIES_WIDTH = 3
 AGE_WIDTH = 4
 UNREAD_WIDTH = 3
 MIN_TITLE_WIDTH = 12
+MIN_LOOKAHEAD = 5  # rows before the end that already count as "near the end"
 
 
-class TopicTable(DataTable[Text]):
+class TopicTable(RowTable[TopicSummary]):
+    class NearEnd(Message):
+        """The reader is within a screenful of the last row: time for the next page."""
+
+        def __init__(self, table: TopicTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> TopicTable:
+            return self.table
+
     def __init__(self, *, id: str | None = None, marks: Marks = UNICODE_MARKS) -> None:
-        super().__init__(id=id, cursor_type="row")
+        super().__init__(id=id)
         self.marks = marks
-        self.topics: list[TopicSummary] = []
         self._category_names: dict[int, str] = {}
         self._show_category = True
         self._now = datetime.now(UTC)
-        self._width = 0
+
+    @property
+    def topics(self) -> list[TopicSummary]:
+        return self.items
 
     def show(
         self,
@@ -42,24 +61,50 @@ class TopicTable(DataTable[Text]):
         *,
         show_category: bool = True,
         now: datetime | None = None,
+        new_list: bool = False,
     ) -> None:
-        """Display `topics`; `show_category` is off when they all share one category."""
-        keep = self.highlighted
-        self.topics = list(topics)
+        """Display `topics`; `show_category` is off when they all share one category;
+        `now` is the time the "Last" column counts from."""
         self._category_names = dict(category_names)
         self._show_category = show_category
         self._now = now or datetime.now(UTC)
-        self._render_rows(keep)
+        self.show_items(topics, new_list=new_list)
 
-    @property
-    def highlighted(self) -> TopicSummary | None:
-        if not self.topics or not 0 <= self.cursor_row < len(self.topics):
-            return None
-        return self.topics[self.cursor_row]
+    # -- RowTable ---------------------------------------------------------------------------
 
-    def on_resize(self, event: Resize) -> None:
-        if self.scrollable_content_region.width != self._width:
-            self._render_rows(self.highlighted)
+    def item_key(self, item: TopicSummary) -> Hashable:
+        return item.id
+
+    def columns_for(self, width: int) -> list[Column]:
+        padding = 2 * self.cell_padding
+        fixed = [
+            Column("replies", Text("Re", justify="right"), REPLIES_WIDTH),
+            Column("age", Text("Last", justify="right"), AGE_WIDTH),
+            Column("unread", Text("New", justify="right"), UNREAD_WIDTH),
+        ]
+        if self._show_category:
+            low, high = CATEGORY_WIDTH
+            fixed.insert(0, Column("category", Text("Category"), min(max(width // 5, low), high)))
+        used = sum(column.width + padding for column in fixed) + padding
+        title = Column("title", Text("Topic"), max(width - used, MIN_TITLE_WIDTH))
+        return [title, *fixed]
+
+    def row_cells(self, item: TopicSummary) -> list[Text]:
+        cells = [self.title_cell(item)]
+        if self._show_category:
+            name = self._category_names.get(item.category_id, "")
+            cells.append(Text(name, no_wrap=True, overflow="ellipsis", style="dim"))
+        cells += [
+            Text(str(item.reply_count), justify="right", no_wrap=True),
+            Text(ago(item.bumped_at, self._now), justify="right", no_wrap=True),
+            Text(
+                str(item.unread_count) if item.unread_count else "",
+                justify="right",
+                no_wrap=True,
+                style="bold",
+            ),
+        ]
+        return cells
 
     def title_cell(self, topic: TopicSummary) -> Text:
         title = Text(no_wrap=True, overflow="ellipsis", style="dim" if topic.closed else "")
@@ -73,41 +118,24 @@ class TopicTable(DataTable[Text]):
         title.append(topic.title, style="bold" if topic.unread_count else "")
         return title
 
-    def _render_rows(self, keep: TopicSummary | None) -> None:
-        """Rebuild the rows for the current width, keeping the cursor on `keep` if listed."""
-        self._width = self.scrollable_content_region.width
-        self.clear(columns=True)
-        padding = 2 * self.cell_padding
-        fixed = [
-            ("replies", "Re", REPLIES_WIDTH),
-            ("age", "Last", AGE_WIDTH),
-            ("unread", "New", UNREAD_WIDTH),
-        ]
-        if self._show_category:
-            low, high = CATEGORY_WIDTH
-            fixed.insert(0, ("category", "Category", min(max(self._width // 5, low), high)))
-        used = sum(width + padding for _, _, width in fixed) + padding
-        self.add_column(Text("Topic"), width=max(self._width - used, MIN_TITLE_WIDTH), key="title")
-        for key, label, width in fixed:
-            label_text = Text(label) if key == "category" else Text(label, justify="right")
-            self.add_column(label_text, width=width, key=key)
-        for topic in self.topics:
-            cells = [self.title_cell(topic)]
-            if self._show_category:
-                name = self._category_names.get(topic.category_id, "")
-                cells.append(Text(name, no_wrap=True, overflow="ellipsis", style="dim"))
-            cells += [
-                Text(str(topic.reply_count), justify="right", no_wrap=True),
-                Text(ago(topic.bumped_at, self._now), justify="right", no_wrap=True),
-                Text(
-                    str(topic.unread_count) if topic.unread_count else "",
-                    justify="right",
-                    no_wrap=True,
-                    style="bold",
-                ),
-            ]
-            self.add_row(*cells, key=str(topic.id))
-        if keep is not None:
-            for index, topic in enumerate(self.topics):
-                if topic.id == keep.id:
-                    self.move_cursor(row=index, animate=False)
+    # -- paging -----------------------------------------------------------------------------
+
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if new.row != old.row:
+            self._check_near_end(new.row)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value > old_value:  # the bottom line of the view stands for the cursor
+            self._check_near_end(round(new_value) + self.scrollable_content_region.height - 1)
+
+    def check_near_end(self) -> None:
+        """Post `NearEnd` if the cursor is within a screenful of the last row (also true
+        of a list shorter than the screen: the next page would fill it)."""
+        self._check_near_end(self.cursor_row)
+
+    def _check_near_end(self, row: int) -> None:
+        lookahead = max(MIN_LOOKAHEAD, self.scrollable_content_region.height)
+        if self.items and row >= len(self.items) - lookahead:
+            self.post_message(self.NearEnd(self))

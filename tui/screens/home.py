@@ -1,13 +1,22 @@
 """The home screen: categories on the left, topics on the right, a status line below.
 
-All forum I/O happens in workers (group "load", exclusive: a newer request cancels an
-older one), so the screen never blocks. Reads go through the repository: what was
-cached paints at once (stale), then the forum's answer replaces it (fresh), or the
-status line says the forum is unreachable (offline). Failures land there as text.
+All forum I/O happens in workers, so the screen never blocks: group "load" (exclusive: a
+newer request cancels an older one) fetches the categories and the first pages of the
+topic list; group "more" fetches the next page when the reader nears the end of the
+table. Reads go through the repository: what was cached paints at once (stale), then
+the forum's answer replaces it (fresh), or the status line says the forum is unreachable
+(offline). Failures land there as text.
+
+The topic table shows one list at a time: latest, new, unread or top (f cycles), of
+every category or of the one opened (enter), optionally only topics with a tag (t).
+Neither a refresh, nor a page appended, nor another list moves the cursor off the topic
+under it while that topic is still listed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from textual import on, work
@@ -15,18 +24,40 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from tui import keymap
-from tui.forum.models import Category, Freshness
-from tui.forum.repository import Repository
+from tui.forum.models import Category, Freshness, TopicList, TopicSummary
+from tui.forum.repository import Answer, Repository
 from tui.forum.sanitize import clean_line
+from tui.keys import KeysMixin
+from tui.screens.guidelines import GuidelinesScreen
 from widgets.category_table import CategoryInfo, CategoryTable
 from widgets.formatting import UNICODE_MARKS, Marks
 from widgets.topic_table import TopicTable
 
+FILTERS = ("latest", "new", "unread", "top")
+FILTER_TITLES = {"latest": "Latest", "new": "New", "unread": "Unread", "top": "Top"}
+# A refresh refetches the pages already shown; this many more at most while looking for
+# the topic under the cursor (pushed down by new topics), so the cursor can stay on it.
+EXTRA_REFRESH_PAGES = 2
 
-class HomeScreen(Screen[None]):
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ListKey:
+    """Which topic list is meant: a refresh of the same key keeps its pages."""
+
+    filter: str
+    category_id: int | None
+    tag: str | None
+
+
+class HomeScreen(KeysMixin, Screen[None]):
+    KEY_CONTEXT = "home"
     BINDINGS = keymap.bindings("home")
 
     def __init__(self, source: str, *, marks: Marks = UNICODE_MARKS) -> None:
@@ -35,22 +66,36 @@ class HomeScreen(Screen[None]):
         self.marks = marks
         self.repo: Repository | None = None
         self.username = ""
-        self.category: Category | None = None  # None: latest topics of every category
+        self.filter = FILTERS[0]
+        self.category: Category | None = None  # None: topics of every category
+        self.tag: str | None = None
+        self.clock: Callable[[], datetime] = _utc_now  # what "3h ago" counts from
+        self.list_title = Content(FILTER_TITLES[self.filter])
         self._state = Content.styled("opening…", "$text-muted")
         self._categories_loaded = False
+        # The list the topic table shows: its key, the pages fetched, where the next starts.
+        self._shown: ListKey | None = None
+        self._pages: list[tuple[TopicSummary, ...]] = []
+        self._next_cursor: str | None = None
+        self._loading = 0  # the "load" run in progress (0: none)
+        self._runs = 0
+        self._paging: object | None = None  # the "more" run in progress
+        self._paging_failed = False  # the next page could not be had: wait for a refresh
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
             with Vertical(id="left"):
                 yield CategoryTable(id="categories")
                 yield CategoryInfo(id="category-info")
-            yield TopicTable(id="topics", marks=self.marks)
+            with Vertical(id="right"):
+                yield Input(placeholder="tag (enter: filter, escape: clear)", id="tag")
+                yield TopicTable(id="topics", marks=self.marks)
         yield Static(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(CategoryTable).border_title = "Categories"
-        self.query_one(TopicTable).border_title = "Latest"
+        self._show_title()
         self.query_one(CategoryTable).focus()
         self._show_status()
         if self.repo is not None:
@@ -69,44 +114,198 @@ class HomeScreen(Screen[None]):
         """The forum could not be opened at all."""
         self._set_state(error=message)
 
+    def show_latest(self) -> None:
+        """The latest topics of every category, with no tag, topics focused (g l)."""
+        self._close_tag_input()
+        changed = (self.filter, self.category, self.tag) != (FILTERS[0], None, None)
+        self.filter, self.category, self.tag = FILTERS[0], None, None
+        self.query_one(TopicTable).focus()
+        if changed:
+            self._reload_list()
+
+    def focus_categories(self) -> None:
+        """The category list takes the keys (g c)."""
+        self._close_tag_input()
+        self.query_one(CategoryTable).focus()
+
     # -- actions ------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open":
-            # Only the category list opens something yet; elsewhere enter keeps its meaning.
+            # A category or a topic; elsewhere (the tag field) enter keeps its meaning.
+            if isinstance(self.focused, TopicTable):
+                return self.focused.highlighted is not None
             return isinstance(self.focused, CategoryTable) and self.repo is not None
         if action == "show_all":
-            return self.category is not None
-        if action == "refresh":
+            return self.category is not None or self.tag is not None or self._tag_input_open
+        if action in ("refresh", "next_filter", "tag"):
             return self.repo is not None
+        if action == "guidelines":
+            return self._guidelines_category() is not None
         return True
 
+    def action_quit(self) -> None:
+        self.app.exit(0)
+
     def action_refresh(self) -> None:
+        self._paging_failed = False
         self.load(with_categories=True)
 
     def action_open(self) -> None:
+        """Enter: the highlighted topic's thread, or the highlighted category's topics."""
+        topics = self.query_one(TopicTable)
+        if self.focused is topics:
+            topic = topics.highlighted
+            if topic is not None:
+                from tui.screens.thread import ThreadScreen  # this method alone opens threads
+
+                self.app.push_screen(ThreadScreen(topic.id))
+            return
         category = self.query_one(CategoryTable).highlighted
         if category is not None:
             self._open(category)
 
     def action_show_all(self) -> None:
+        """Back out one level: the tag filter first, then the category."""
+        if self.tag is not None or self._tag_input_open:
+            self._close_tag_input()
+            if self.tag is not None:
+                self.tag = None
+                self._reload_list()
+            return
         self._open(None)
+
+    def action_next_filter(self) -> None:
+        """Latest, new, unread, top, and round again."""
+        self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
+        self._reload_list()
+
+    def action_tag(self) -> None:
+        """Ask for a tag; only topics with it are listed (empty or escape: every topic)."""
+        field = self.query_one("#tag", Input)
+        field.value = self.tag or ""
+        field.display = True
+        field.focus()
+        self.refresh_bindings()
+
+    def action_guidelines(self) -> None:
+        category = self._guidelines_category()
+        if category is not None:
+            self.app.push_screen(GuidelinesScreen(category))
+
+    # j / k / g g / G move in the focused table; a count prefix moves that many rows, and
+    # before G it names the row to go to (1 is the first), as in vim.
+
+    def action_down(self) -> None:
+        table = self._focused_table()
+        if table is not None:
+            row = table.cursor_row + self.count_or(1)
+            table.move_cursor(row=min(row, max(table.row_count - 1, 0)))
+
+    def action_up(self) -> None:
+        table = self._focused_table()
+        if table is not None:
+            table.move_cursor(row=max(table.cursor_row - self.count_or(1), 0))
+
+    def action_first(self) -> None:
+        table = self._focused_table()
+        if table is not None:
+            table.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        table = self._focused_table()
+        if table is not None and table.row_count:
+            row = table.row_count if self.count is None else self.count
+            table.move_cursor(row=min(max(row, 1), table.row_count) - 1)
 
     @on(DataTable.RowSelected, "#categories")
     def _category_clicked(self, event: DataTable.RowSelected) -> None:
         self.action_open()
 
+    @on(DataTable.RowSelected, "#topics")
+    def _topic_clicked(self, event: DataTable.RowSelected) -> None:
+        if self.focused is event.data_table:
+            self.action_open()
+
     @on(DataTable.RowHighlighted, "#categories")
     def _category_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.query_one(CategoryInfo).show(self.query_one(CategoryTable).highlighted)
 
+    @on(Input.Submitted, "#tag")
+    def _tag_entered(self, event: Input.Submitted) -> None:
+        event.stop()
+        tag = clean_line(event.value).strip().lstrip("#").strip() or None
+        self._close_tag_input()
+        self.query_one(TopicTable).focus()
+        if tag != self.tag:
+            self.tag = tag
+            self._reload_list()
+
+    @on(TopicTable.NearEnd)
+    def _near_end(self, event: TopicTable.NearEnd) -> None:
+        if self._next_cursor is None or self._paging_failed:
+            return
+        if self._loading or self._paging is not None or self._shown != self._list_key():
+            return
+        self.load_more()
+
     def _open(self, category: Category | None) -> None:
         self.category = category
         topics = self.query_one(TopicTable)
-        topics.border_title = Content(category.name) if category else "Latest"
         (self.query_one(CategoryTable) if category is None else topics).focus()
+        self._reload_list()
+
+    def _reload_list(self) -> None:
+        """Another list was chosen (filter, category or tag): title now, rows when loaded."""
+        self._show_title()
         self.refresh_bindings()
         self.load(with_categories=False)
+
+    def _focused_table(self) -> CategoryTable | TopicTable | None:
+        focused = self.focused
+        return focused if isinstance(focused, CategoryTable | TopicTable) else None
+
+    def _guidelines_category(self) -> Category | None:
+        """The highlighted category when the category list has the focus; else the one
+        open (or, with every category listed, the highlighted one)."""
+        tables = self.query(CategoryTable)
+        highlighted = tables.first().highlighted if tables else None
+        if isinstance(self.focused, CategoryTable):
+            return highlighted
+        return self.category or highlighted
+
+    @property
+    def _tag_input_open(self) -> bool:
+        return any(field.display for field in self.query("#tag"))
+
+    def _close_tag_input(self) -> None:
+        field = self.query_one("#tag", Input)
+        if field.has_focus:
+            self.query_one(TopicTable).focus()
+        field.display = False
+        self.refresh_bindings()
+
+    def _list_key(self) -> ListKey:
+        return ListKey(self.filter, self.category.id if self.category else None, self.tag)
+
+    def _show_title(self) -> None:
+        parts: list[Content | str | tuple[str, str]] = [FILTER_TITLES[self.filter]]
+        if self.category is not None:
+            parts += [" · ", Content(self.category.name)]
+        if self.tag is not None:
+            parts += [" · ", ("#" + self.tag, "bold")]
+        self.list_title = Content.assemble(*parts)
+        self.query_one(TopicTable).border_title = self.list_title
+
+    def _show_topics(self, topics: Sequence[TopicSummary], *, new_list: bool = False) -> None:
+        names = {c.id: c.name for c in self.query_one(CategoryTable).categories}
+        self.query_one(TopicTable).show(
+            list(topics),
+            names,
+            show_category=self.category is None,
+            now=self.clock(),
+            new_list=new_list,
+        )
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -116,8 +315,11 @@ class HomeScreen(Screen[None]):
         repo = self.repo
         if repo is None:
             return
+        self.workers.cancel_group(self, "more")  # a page of an older list must not land
+        self._paging = None
+        self._runs += 1
+        run = self._loading = self._runs
         self._set_state(loading=True)
-        category = self.category
         categories = self.query_one(CategoryTable)
         try:
             if not self.username:
@@ -131,23 +333,105 @@ class HomeScreen(Screen[None]):
                         categories.show(answer.value)
                         self._categories_loaded = True
                         self.query_one(CategoryInfo).show(categories.highlighted)
-            names = {c.id: c.name for c in categories.categories}
-            async for listed in repo.topics("latest", category=category):
-                if listed.value is not None:
-                    self.query_one(TopicTable).show(
-                        list(listed.value.topics),
-                        names,
-                        show_category=category is None,
-                        now=datetime.now(UTC),
-                    )
-                offline = listed.freshness is Freshness.OFFLINE and listed.value is not None
-                if listed.error is not None and not offline:
-                    self._set_state(error=listed.error.message)
-                    return
-                self._set_state(freshness=listed.freshness)
+                        self.refresh_bindings()  # the guidelines (i) can be shown now
+            await self._load_topics(repo)
         except Exception as exc:  # a bug must not take the whole TUI down; say what broke
             self.log.error("loading failed", exc)
             self._set_state(error=f"{type(exc).__name__}: {clean_line(str(exc))}")
+        finally:
+            if self._loading == run:
+                self._loading = 0
+        self.query_one(TopicTable).check_near_end()
+
+    async def _load_topics(self, repo: Repository) -> None:
+        """The first page of the list, or, for a refresh, as many pages as were shown.
+
+        While a refresh is under way the rows not refetched yet stay, and the rows do not
+        change at all until the topic under the cursor has been seen again (a new topic
+        may have pushed it to a later page); a topic that is gone leaves the cursor on
+        its row."""
+        key = self._list_key()
+        table = self.query_one(TopicTable)
+        refresh = key == self._shown
+        wanted = max(len(self._pages), 1) if refresh else 1
+        keep = table.highlighted if refresh else None
+        old = list(table.topics) if refresh else []
+        pages: list[tuple[TopicSummary, ...]] = []
+        cursor: str | None = None
+        while True:
+            last: TopicList | None = None
+            async for answer in repo.topics(
+                key.filter, category=self.category, tag=key.tag, cursor=cursor
+            ):
+                if answer.value is not None:
+                    last = answer.value
+                    fetched = [t for page in pages for t in page] + list(last.topics)
+                    if _holds(fetched, keep):
+                        partial = len(pages) + 1 < wanted  # later pages: keep the old rows
+                        self._show_topics(
+                            fetched + old if partial else fetched, new_list=not refresh
+                        )
+                        self._shown, refresh = key, True
+                if not self._report(answer):
+                    if self._shown != key:  # nothing to show for the list asked for
+                        self._show_topics([], new_list=True)
+                        self._shown, self._pages, self._next_cursor = key, [], None
+                    return
+            if last is None:
+                return
+            pages = [*pages, last.topics]
+            cursor = last.next_cursor
+            self._pages, self._next_cursor = pages, cursor
+            found = _holds([t for page in pages for t in page], keep)
+            if cursor is None or len(pages) >= wanted + (0 if found else EXTRA_REFRESH_PAGES):
+                break
+        # Exactly the pages fetched (only what changed is redrawn).
+        self._show_topics([t for page in pages for t in page], new_list=not refresh)
+        self._shown = key
+
+    @work(exclusive=True, group="more")
+    async def load_more(self) -> None:
+        """Append the next page of the list shown (the cursor stays where it is)."""
+        repo, key, cursor = self.repo, self._shown, self._next_cursor
+        if repo is None or key is None or cursor is None:
+            return
+        token = self._paging = object()
+        self._set_state(loading=True)
+        try:
+            async for answer in repo.topics(
+                key.filter, category=self.category, tag=key.tag, cursor=cursor
+            ):
+                if (self._shown, self._next_cursor) != (key, cursor):
+                    return  # reloaded meanwhile: this page belongs to an older list
+                if answer.value is not None:
+                    shown = [t for page in self._pages for t in page]
+                    self._show_topics([*shown, *answer.value.topics])
+                    if answer.freshness is not Freshness.STALE:
+                        self._pages = [*self._pages, answer.value.topics]
+                        self._next_cursor = answer.value.next_cursor
+                if not self._report(answer):
+                    self._paging_failed = True
+                    return
+                if answer.value is None:
+                    self._paging_failed = True
+        except Exception as exc:
+            self.log.error("loading more failed", exc)
+            self._set_state(error=f"{type(exc).__name__}: {clean_line(str(exc))}")
+            self._paging_failed = True
+        finally:
+            if self._paging is token:
+                self._paging = None
+        self.query_one(TopicTable).check_near_end()
+
+    def _report(self, answer: Answer[TopicList]) -> bool:
+        """Put an answer's freshness or error on the status line; False on an error
+        that left nothing to show (an offline answer from the cache is not one)."""
+        offline = answer.freshness is Freshness.OFFLINE and answer.value is not None
+        if answer.error is not None and not offline:
+            self._set_state(error=answer.error.message)
+            return False
+        self._set_state(freshness=answer.freshness)
+        return True
 
     # -- status line --------------------------------------------------------------------------
 
@@ -175,3 +459,8 @@ class HomeScreen(Screen[None]):
             parts.append(f" · {count} categor{'y' if count == 1 else 'ies'}")
         parts += [" · ", self._state]
         self.query_one("#status", Static).update(Content.assemble(*parts))
+
+
+def _holds(topics: Sequence[TopicSummary], wanted: TopicSummary | None) -> bool:
+    """Whether `wanted` (None: nothing in particular) is among `topics`."""
+    return wanted is None or any(t.id == wanted.id for t in topics)
