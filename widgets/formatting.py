@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
+from textual.content import Content
+
+from tui.forum.models import Freshness
+
 MINUTE = 60
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
@@ -49,3 +53,18 @@ def marks_for(encoding: str | None) -> Marks:
     except (UnicodeEncodeError, LookupError):
         return ASCII_MARKS
     return UNICODE_MARKS
+
+
+def state_content(
+    *, loading: bool = False, error: str = "", freshness: Freshness | None = None
+) -> Content:
+    """The status line's word on what the screen shows: fresh, cached, offline or an error."""
+    if error:
+        return Content.styled(f"error: {error}", "$error")
+    if freshness is Freshness.OFFLINE:
+        return Content.styled("offline: showing what was cached", "$warning")
+    if freshness is Freshness.STALE:
+        return Content.styled("cached · refreshing…", "$text-muted")
+    if loading:
+        return Content.styled("loading…", "$text-muted")
+    return Content.styled("fresh", "$success")

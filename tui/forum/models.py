@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from tui.forum.jsonread import BadData, as_bool, as_int, as_line, as_text, as_time
+from tui.forum.jsonread import (
+    as_bool,
+    as_int,
+    as_line,
+    as_lines,
+    as_opt_int,
+    as_opt_time,
+    as_text,
+    as_time,
+)
 
 T = TypeVar("T")
 
@@ -106,9 +115,6 @@ class Topic:
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Topic:
         """From Cohort's server JSON."""
-        tags = data.get("tags") or []
-        if not isinstance(tags, list):
-            raise BadData(f"'tags' should be a list, got {tags!r:.40}")
         return cls(
             id=as_int(data, "id"),
             title=as_line(data, "title"),
@@ -121,17 +127,13 @@ class Topic:
             pinned=as_bool(data, "pinned"),
             closed=as_bool(data, "closed"),
             unread_count=as_int(data, "unread_count", 0),
-            tags=tuple(as_line({"t": t}, "t") for t in tags if isinstance(t, str)),
-            created_at=as_time(data, "created_at") if data.get("created_at") else None,
+            tags=as_lines(data, "tags"),
+            created_at=as_opt_time(data, "created_at"),
             last_poster=as_line(data, "last_poster", ""),
             highest_post_number=as_int(data, "highest_post_number", 0),
             like_count=as_int(data, "like_count", 0),
-            solution_post_number=data.get("solution_post_number")
-            if isinstance(data.get("solution_post_number"), int)
-            else None,
-            last_read_post_number=data.get("last_read_post_number")
-            if isinstance(data.get("last_read_post_number"), int)
-            else None,
+            solution_post_number=as_opt_int(data, "solution_post_number"),
+            last_read_post_number=as_opt_int(data, "last_read_post_number"),
             seen=as_bool(data, "seen"),
         )
 

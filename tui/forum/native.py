@@ -125,27 +125,7 @@ def _category(d: dict[str, Any]) -> Category:
 
 
 def _topic(d: dict[str, Any]) -> Topic:
-    return Topic(
-        id=as_int(d, "id"),
-        title=as_line(d, "title"),
-        category_id=as_int(d, "category_id"),
-        username=as_line(d, "username", ""),
-        posts_count=as_int(d, "posts_count", 0),
-        reply_count=as_int(d, "reply_count", 0),
-        bumped_at=as_time(d, "bumped_at"),
-        solved=as_bool(d, "solved"),
-        pinned=as_bool(d, "pinned"),
-        closed=as_bool(d, "closed"),
-        unread_count=as_int(d, "unread_count", 0),
-        tags=as_lines(d, "tags"),
-        created_at=as_opt_time(d, "created_at"),
-        last_poster=as_line(d, "last_poster", ""),
-        highest_post_number=as_int(d, "highest_post_number", 0),
-        like_count=as_int(d, "like_count", 0),
-        solution_post_number=as_opt_int(d, "solution_post_number"),
-        last_read_post_number=as_opt_int(d, "last_read_post_number"),
-        seen=as_bool(d, "seen"),
-    )
+    return Topic.from_api(d)
 
 
 def _reaction(d: dict[str, Any]) -> Reaction:

@@ -33,7 +33,7 @@ from tui.forum.sanitize import clean_line
 from tui.keys import KeysMixin
 from tui.screens.guidelines import GuidelinesScreen
 from widgets.category_table import CategoryInfo, CategoryTable
-from widgets.formatting import UNICODE_MARKS, Marks
+from widgets.formatting import UNICODE_MARKS, Marks, state_content
 from widgets.topic_table import TopicTable
 
 FILTERS = ("latest", "new", "unread", "top")
@@ -438,16 +438,7 @@ class HomeScreen(KeysMixin, Screen[None]):
     def _set_state(
         self, *, loading: bool = False, error: str = "", freshness: Freshness | None = None
     ) -> None:
-        if error:
-            self._state = Content.styled(f"error: {error}", "$error")
-        elif freshness is Freshness.OFFLINE:
-            self._state = Content.styled("offline: showing what was cached", "$warning")
-        elif freshness is Freshness.STALE:
-            self._state = Content.styled("cached · refreshing…", "$text-muted")
-        elif loading:
-            self._state = Content.styled("loading…", "$text-muted")
-        else:
-            self._state = Content.styled("fresh", "$success")
+        self._state = state_content(loading=loading, error=error, freshness=freshness)
         self._show_status()
 
     def _show_status(self) -> None:

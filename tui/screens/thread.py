@@ -40,7 +40,7 @@ from tui.forum.repository import Repository
 from tui.forum.sanitize import clean_line
 from tui.keys import KeysMixin
 from widgets.feedback_pane import FeedbackPane
-from widgets.formatting import marks_for
+from widgets.formatting import marks_for, state_content
 from widgets.resources_pane import ResourcesPane
 from widgets.thread_view import ThreadView
 
@@ -538,16 +538,7 @@ class ThreadScreen(KeysMixin, Screen[None]):
     def _set_state(
         self, *, loading: bool = False, error: str = "", freshness: Freshness | None = None
     ) -> None:
-        if error:
-            self._state = Content.styled(f"error: {error}", "$error")
-        elif freshness is Freshness.OFFLINE:
-            self._state = Content.styled("offline: showing what was cached", "$warning")
-        elif freshness is Freshness.STALE:
-            self._state = Content.styled("cached · refreshing…", "$text-muted")
-        elif loading:
-            self._state = Content.styled("loading…", "$text-muted")
-        else:
-            self._state = Content.styled("fresh", "$success")
+        self._state = state_content(loading=loading, error=error, freshness=freshness)
         self._show_status()
 
     def _show_status(self) -> None:
