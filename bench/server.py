@@ -393,9 +393,11 @@ def figures(forum: Forum, args: argparse.Namespace) -> list[Figure]:
         return [{"method": "GET", "path": path, "headers": auth}]
 
     c = args.concurrency
+    # No word any search below looks for: the posts made here would otherwise add
+    # matches to those searches, and a faster server would show slower searches.
     body = {
         "raw": "Benchmark reply {n}: checking how quickly the server takes a new post, "
-        "with a few ordinary words about code and learning."
+        "with a few ordinary words about study and learning."
     }
     posts = [
         {"method": "POST", "path": f"{API}/topics/{tid}/posts", "headers": auth, "body": body}

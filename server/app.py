@@ -2,6 +2,12 @@
 
 Handlers only translate: they read the request, ask the store, and shape the answer.
 Who is asking comes from a bearer token or, on a Unix socket, from the kernel (peer uid).
+
+Reads whose cost is bounded by what they answer (who is asking, a topic page, a post,
+someone's notifications) run inline on the event loop with `store.read_inline`: a thread
+hop would cost more than the read. Reads whose cost grows with the forum (categories with
+their counts, topic lists, links, resources, search, bookmarks, the change feed) go to a
+worker thread with `store.read`. Either way a request makes at most one thread hop.
 """
 
 from __future__ import annotations
@@ -15,13 +21,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio.to_thread
+import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from starlette.applications import Starlette
 from starlette.convertors import IntegerConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse as StarletteJSONResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from server import openapi
@@ -60,6 +68,18 @@ _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 _DUMMY_HASH = _hasher.hash("timing equaliser, never a real password")
 
 
+class JSONResponse(StarletteJSONResponse):
+    """Starlette's JSONResponse encoded by orjson: the same bytes, ten times faster (a
+    page of posts is 10-70 kB). What orjson refuses (an integer beyond 64 bits, say)
+    goes through the standard encoder, as before."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content)
+        except orjson.JSONEncodeError:
+            return super().render(content)
+
+
 def error_response(
     status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
@@ -92,13 +112,13 @@ class Api:
             token = token.strip()
             if scheme.lower() != "bearer" or not token:
                 raise Unauthorized("Authorization must be 'Bearer <token>'", code="invalid_token")
-            row = await self.store.read(accounts.user_for_token, token)
+            row = await self.store.read_inline(accounts.user_for_token, token)
             if row is None:
                 raise Unauthorized("token is unknown or revoked", code="invalid_token")
             return accounts.viewer_for(row)
         uid = request.scope.get(PEER_UID)
         if uid is not None:
-            row = await self.store.read(_user_by_uid, uid)
+            row = await self.store.read_inline(accounts.user_by_uid, uid)
             if row is None:
                 row = await self.store.write(accounts.user_for_uid, uid, _login_name(uid))
             return accounts.viewer_for(row)
@@ -147,7 +167,7 @@ class Api:
         password = field(body, "password", str)
         assert username is not None and password is not None
         self.logins.hit(f"{_client(request)}:{username.lower()}")
-        row = await self.store.read(_user_by_name, username)
+        row = await self.store.read_inline(accounts.find_user, username)
         stored = row["password_hash"] if row is not None else None
         ok = await anyio.to_thread.run_sync(_verify, stored or _DUMMY_HASH, password)
         if row is None or stored is None or not ok:
@@ -155,7 +175,10 @@ class Api:
         token = "cht_" + secrets.token_urlsafe(32)
         await self.store.write(accounts.store_token, row["id"], token, "login")
         return JSONResponse(
-            {"token": token, "user": await self.store.read(queries.me, accounts.viewer_for(row))}
+            {
+                "token": token,
+                "user": await self.store.read_inline(queries.me, accounts.viewer_for(row)),
+            }
         )
 
     async def logout(self, request: Request) -> Response:
@@ -172,7 +195,7 @@ class Api:
     async def me(self, request: Request) -> Response:
         viewer = await self.viewer(request)
         self._limit(request, viewer)
-        return JSONResponse(await self.store.read(queries.me, viewer))
+        return JSONResponse(await self.store.read_inline(queries.me, viewer))
 
     async def categories(self, request: Request) -> Response:
         viewer = await self.reader(request)
@@ -196,13 +219,13 @@ class Api:
     async def topic(self, request: Request) -> Response:
         viewer = await self.reader(request)
         return JSONResponse(
-            await self.store.read(queries.topic_view, viewer, path_int(request, "topic_id"))
+            await self.store.read_inline(queries.topic_view, viewer, path_int(request, "topic_id"))
         )
 
     async def topic_posts(self, request: Request) -> Response:
         viewer = await self.reader(request)
         return JSONResponse(
-            await self.store.read(
+            await self.store.read_inline(
                 queries.topic_posts,
                 viewer,
                 path_int(request, "topic_id"),
@@ -214,7 +237,7 @@ class Api:
 
     async def post(self, request: Request) -> Response:
         viewer = await self.reader(request)
-        post = await self.store.read(queries.post, viewer, path_int(request, "post_id"))
+        post = await self.store.read_inline(queries.post, viewer, path_int(request, "post_id"))
         return JSONResponse(post, headers={"ETag": f'"{post["version"]}"'})
 
     async def topic_links(self, request: Request) -> Response:
@@ -261,7 +284,7 @@ class Api:
     async def notifications(self, request: Request) -> Response:
         viewer = await self.reader(request)
         return JSONResponse(
-            await self.store.read(
+            await self.store.read_inline(
                 queries.notifications,
                 viewer,
                 cursor=request.query_params.get("cursor") or None,
@@ -443,7 +466,7 @@ class Api:
             if post_id is None and number is None:
                 raise Invalid("missing field: post_id (or post_number)", code="missing_field")
             if post_id is None:
-                post_id = await self.store.read(_post_id_for_number, topic_id, number)
+                post_id = await self.store.read_inline(queries.post_id_for_number, topic_id, number)
         return JSONResponse(await self.store.write(ops.set_solution, viewer, topic_id, post_id))
 
     async def read(self, request: Request) -> Response:
@@ -528,25 +551,6 @@ def _login_name(uid: int) -> str | None:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
         return None
-
-
-def _user_by_uid(conn: Any, uid: int) -> Any:
-    return conn.execute("SELECT * FROM users WHERE uid = ?", (uid,)).fetchone()
-
-
-def _user_by_name(conn: Any, username: str) -> Any:
-    return conn.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
-
-
-def _post_id_for_number(conn: Any, topic_id: int, number: int) -> int:
-    row = conn.execute(
-        "SELECT id FROM posts WHERE topic_id = ? AND post_number = ?", (topic_id, number)
-    ).fetchone()
-    if row is None:
-        raise Invalid(
-            f"post_number {number} is not a post in topic {topic_id}", code="invalid_field"
-        )
-    return int(row[0])
 
 
 def _verify(stored: str, password: str) -> bool:

@@ -41,6 +41,16 @@ def viewer_for(row: sqlite3.Row) -> Viewer:
     return Viewer(row["id"], row["username"], bool(row["is_moderator"]))
 
 
+def user_by_uid(conn: sqlite3.Connection, uid: int) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM users WHERE uid = ?", (uid,)).fetchone()  # type: ignore[no-any-return]
+
+
+def find_user(conn: sqlite3.Connection, username: str) -> sqlite3.Row | None:
+    return conn.execute(  # type: ignore[no-any-return]
+        "SELECT * FROM users WHERE username = ?", (username,)
+    ).fetchone()
+
+
 def add_user(
     conn: sqlite3.Connection,
     username: str,

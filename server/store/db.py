@@ -24,19 +24,26 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000
 MAX_BATCH = 256
+# Page cache per reader connection (SQLite's default is 2 MiB). A search touching a few
+# thousand posts otherwise re-reads pages from the OS on every query: tag:python on a
+# 100,000-post forum takes 9.6 ms with 2 MiB, 6.8 ms with 16. Filled only as used.
+READER_CACHE_KIB = 16_384
 
 
-def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
+def connect(
+    path: Path | str, *, readonly: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> sqlite3.Connection:
     """Open a connection configured the way every part of the server expects."""
     conn = sqlite3.connect(
-        str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+        str(path), isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
     )
     conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = FULL")
     if readonly:
         conn.execute("PRAGMA query_only = 1")
+        conn.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
     return conn
 
 
@@ -60,6 +67,37 @@ def open_database(path: Path | str) -> sqlite3.Connection:
         raise RuntimeError(f"{path}: SQLite refused WAL mode (got {mode!r}); use a local disk")
     migrate(conn)
     return conn
+
+
+def refresh_statistics(conn: sqlite3.Connection, *, starting: bool = False) -> bool:
+    """Keep the query planner's statistics (sqlite_stat1) in step with the forum's size.
+
+    Without them SQLite guesses, and guesses badly for filter-only searches (a status:
+    search sorted every post: 100 ms instead of 2). ANALYZE when there are none yet or
+    the posts table has doubled since they were taken (a full pass: about 0.1 s per
+    100,000 posts, so rare enough); otherwise PRAGMA optimize, which SQLite advises
+    running now and then. Returns whether it analysed.
+
+    `starting`, on a forum never analysed (made by an older Cohort, imported, or
+    generated in bulk), also merges each full-text index into one segment: a bulk load
+    leaves large segments half-merged, and FTS5 makes every later post pay part of that
+    merge (about 1 ms a post over the next thousands of posts, 0.1 ms once merged).
+    """
+    posts = int(conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM posts").fetchone()[0])
+    known = 0
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
+        row = conn.execute(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = 'posts' AND idx = 'posts_created'"
+        ).fetchone()
+        known = int(str(row[0]).split()[0]) if row else 0
+    if posts > 0 and posts >= 2 * known:
+        if starting and known == 0:
+            conn.execute("INSERT INTO posts_fts(posts_fts) VALUES ('optimize')")
+            conn.execute("INSERT INTO topics_fts(topics_fts) VALUES ('optimize')")
+        conn.execute("ANALYZE")
+        return True
+    conn.execute("PRAGMA optimize")
+    return False
 
 
 def run_in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:

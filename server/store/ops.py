@@ -11,6 +11,7 @@ from typing import Any
 from server.store import queries
 from server.store.common import (
     category_row,
+    iso,
     now,
     post_row,
     record_change,
@@ -19,7 +20,7 @@ from server.store.common import (
     topic_row,
 )
 from server.store.errors import Forbidden, Invalid, NotFound, StaleVersion
-from server.store.links import extract_links, extract_mentions, extract_quoted_users
+from server.store.links import Link, PostText, analyse
 from server.store.viewer import Viewer, visible_category_ids
 
 MAX_TITLE = 255
@@ -60,14 +61,15 @@ def _check_tags(tags: list[str]) -> list[str]:
 def _save_links(
     conn: sqlite3.Connection,
     post: sqlite3.Row | dict[str, Any],
-    raw: str,
+    links: list[Link],
     when: float | None = None,
 ) -> None:
     """`when`: the post's own time when it is created (a seeded post shares its links
-    then, not at seeding time); an edit shares them now."""
+    then, not at seeding time, and has none to replace yet); an edit shares them now."""
     at = now() if when is None else when
-    conn.execute("DELETE FROM links WHERE post_id = ?", (post["id"],))
-    for position, link in enumerate(extract_links(raw)):
+    if when is None:
+        conn.execute("DELETE FROM links WHERE post_id = ?", (post["id"],))
+    for position, link in enumerate(links):
         conn.execute(
             """INSERT INTO links (post_id, topic_id, user_id, url, title, position, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)""",
@@ -115,7 +117,7 @@ def _notify_for_post(
     topic: sqlite3.Row,
     post_id: int,
     author_id: int,
-    raw: str,
+    text: PostText,
     reply_to_user: int | None,
     already: set[int] | None = None,
 ) -> None:
@@ -127,11 +129,11 @@ def _notify_for_post(
 
     if reply_to_user is not None:
         offer(reply_to_user, "reply")
-    for name in extract_quoted_users(raw):
+    for name in text.quoted:
         row = conn.execute("SELECT id FROM users WHERE username = ?", (name,)).fetchone()
         if row:
             offer(row[0], "quoted")
-    for name in extract_mentions(raw):
+    for name in text.mentions:
         row = conn.execute("SELECT id FROM users WHERE username = ?", (name,)).fetchone()
         if row:
             offer(row[0], "mention")
@@ -148,6 +150,7 @@ def _insert_post(
     raw: str,
     reply_to: int | None,
     created_at: float,
+    links: list[Link],
 ) -> dict[str, Any]:
     number = topic["highest_post_number"] + 1
     cur = conn.execute(
@@ -167,7 +170,7 @@ def _insert_post(
             "UPDATE posts SET reply_count = reply_count + 1 WHERE topic_id = ? AND post_number = ?",
             (topic["id"], reply_to),
         )
-    _save_links(conn, post, raw, created_at)
+    _save_links(conn, post, links, created_at)
     return {**post, "post_number": number}
 
 
@@ -196,11 +199,12 @@ def create_topic(
     for tag in tag_list:
         conn.execute("INSERT INTO topic_tags (topic_id, tag) VALUES (?, ?)", (topic_id, tag))
     topic = conn.execute("SELECT * FROM topics WHERE id = ?", (topic_id,)).fetchone()
-    post = _insert_post(conn, topic, user_id, raw, None, when)
+    text = analyse(raw)
+    post = _insert_post(conn, topic, user_id, raw, None, when, text.links)
     record_change(
         conn, "topic.created", category_id=cat["id"], topic_id=topic_id, post_id=post["id"]
     )
-    _notify_for_post(conn, topic, post["id"], user_id, raw, None)
+    _notify_for_post(conn, topic, post["id"], user_id, text, None)
     return queries.topic_view(conn, viewer, topic_id)
 
 
@@ -232,9 +236,9 @@ def create_post(
         reply_to_user = parent["user_id"]
     else:
         reply_to_user = topic["user_id"]
-    post = _insert_post(
-        conn, topic, user_id, raw, reply_to_post_number, created_at if created_at else now()
-    )
+    when = created_at if created_at else now()
+    text = analyse(raw)
+    post = _insert_post(conn, topic, user_id, raw, reply_to_post_number, when, text.links)
     record_change(
         conn,
         "post.created",
@@ -243,8 +247,30 @@ def create_post(
         post_id=post["id"],
         data={"post_number": post["post_number"]},
     )
-    _notify_for_post(conn, topic, post["id"], user_id, raw, reply_to_user)
-    return queries.post(conn, viewer, post["id"])
+    _notify_for_post(conn, topic, post["id"], user_id, text, reply_to_user)
+    # What queries.post would read back, known without reading: a post this new has no
+    # reactions, bookmarks, replies or likes yet, and its author may edit it.
+    author = conn.execute("SELECT username, name FROM users WHERE id = ?", (user_id,)).fetchone()
+    stamp = iso(when)
+    return {
+        "id": post["id"],
+        "topic_id": topic_id,
+        "post_number": post["post_number"],
+        "reply_to_post_number": reply_to_post_number,
+        "username": author["username"],
+        "name": author["name"],
+        "raw": raw,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "version": 1,
+        "deleted": False,
+        "like_count": 0,
+        "reply_count": 0,
+        "reactions": [],
+        "accepted": post["id"] == topic["solution_post_id"],
+        "bookmarked": False,
+        "can_edit": True,
+    }
 
 
 def edit_post(
@@ -264,7 +290,8 @@ def edit_post(
         "UPDATE posts SET raw = ?, version = version + 1, updated_at = ? WHERE id = ?",
         (raw, now(), post_id),
     )
-    _save_links(conn, row, raw)
+    text = analyse(raw)
+    _save_links(conn, row, text.links)
     topic = conn.execute("SELECT * FROM topics WHERE id = ?", (row["topic_id"],)).fetchone()
     record_change(
         conn,
@@ -275,13 +302,18 @@ def edit_post(
         data={"version": row["version"] + 1},
     )
     # Only people newly mentioned or quoted hear about an edit.
-    old = {n.lower() for n in extract_mentions(row["raw"]) + extract_quoted_users(row["raw"])}
-    old_ids = {
-        r[0]
-        for r in conn.execute("SELECT id, username FROM users").fetchall()
-        if r[1].lower() in old
-    }
-    _notify_for_post(conn, topic, post_id, row["user_id"], raw, None, already=old_ids)
+    before = analyse(row["raw"])
+    old = {n.lower() for n in before.mentions + before.quoted}
+    old_ids = (
+        {
+            r[0]
+            for r in conn.execute("SELECT id, username FROM users").fetchall()
+            if r[1].lower() in old
+        }
+        if old
+        else set()
+    )
+    _notify_for_post(conn, topic, post_id, row["user_id"], text, None, already=old_ids)
     return queries.post(conn, viewer, post_id)
 
 

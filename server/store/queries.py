@@ -8,8 +8,10 @@ import json
 import sqlite3
 from typing import Any
 
-from server.store.common import category_row, iso, now, post_row, topic_row
-from server.store.errors import CursorExpired, Invalid, Unauthorized
+import orjson
+
+from server.store.common import can_see_category, category_row, iso, now, topic_row
+from server.store.errors import CursorExpired, Invalid, NotFound, Unauthorized
 from server.store.viewer import Viewer, ids_param, visible_category_ids
 
 FIRST_CHUNK = 20
@@ -234,108 +236,169 @@ def topic_list(
         where.append(f"({', '.join(keys)}) < ({', '.join('?' * len(keys))})")
         params.extend(values)
     order = ", ".join(f"{k} DESC" for k in keys)
-    key_select = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
-    rows = conn.execute(
-        f"""SELECT {_TOPIC_COLUMNS}, {key_select} {_TOPIC_JOINS}
-            WHERE {" AND ".join(where)} ORDER BY {order} LIMIT ?""",
-        (*params, page + 1),
-    ).fetchall()
-    more = len(rows) > page
-    rows = rows[:page]
-    tags = _tags_for(conn, [r["id"] for r in rows])
-    next_cursor = None
-    if more:
-        last = rows[-1]
-        next_cursor = encode_cursor([last[f"k{i}"] for i in range(len(keys))])
+    key_select = ", ".join(keys)
+    # Two steps in one snapshot: pick the page's topics by their sort keys alone, then
+    # fetch their details. Done in one query, the joins (last poster, solution) ran for
+    # every topic in the forum before the sort threw all but a page away.
+    conn.execute("BEGIN")
+    try:
+        picked = _tuples(
+            conn,
+            f"""SELECT t.id, {key_select} FROM topics t
+                LEFT JOIN read_state rs ON rs.topic_id = t.id AND rs.user_id = ?
+                WHERE {" AND ".join(where)} ORDER BY {order} LIMIT ?""",
+            (*params, page + 1),
+        )
+        more = len(picked) > page
+        picked = picked[:page]
+        topics = topics_by_ids(conn, viewer, [r[0] for r in picked])
+    finally:
+        conn.execute("COMMIT")
     return {
-        "topics": [_topic_dict(r, tags[r["id"]]) for r in rows],
-        "next_cursor": next_cursor,
+        "topics": topics,
+        "next_cursor": encode_cursor(list(picked[-1][1:])) if more else None,
     }
 
 
 # -- posts --------------------------------------------------------------------------------
 
 
-def _post_dicts(
-    conn: sqlite3.Connection, viewer: Viewer, rows: list[sqlite3.Row]
-) -> list[dict[str, Any]]:
-    post_ids = [r["id"] for r in rows]
+def _tuples(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[Any]:
+    """Rows as plain tuples, for the hot paths: looking a column up by name in a
+    sqlite3.Row scans the column names, and a page of posts does hundreds of lookups."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor.execute(sql, params).fetchall()
+
+
+# The columns _post_dicts reads, in this order (a query may add more after them).
+_POST_COLUMNS = """p.id, p.topic_id, p.post_number, p.reply_to_post_number, p.user_id,
+    u.username, u.name, p.raw, p.created_at, p.updated_at, p.version, p.deleted_at,
+    p.like_count, p.reply_count, t.solution_post_id"""
+_POST_FROM = "FROM posts p JOIN users u ON u.id = p.user_id JOIN topics t ON t.id = p.topic_id"
+
+
+def _post_dicts(conn: sqlite3.Connection, viewer: Viewer, rows: list[Any]) -> list[dict[str, Any]]:
+    post_ids = [r[0] for r in rows]
     ids = ids_param(post_ids)
     reactions: dict[int, list[dict[str, Any]]] = {pid: [] for pid in post_ids}
-    for r in conn.execute(
+    for post_id, name, count, mine, _first in _tuples(
+        conn,
         """SELECT post_id, name, COUNT(*) AS n, MAX(user_id = ?) AS mine,
                   MIN(created_at) AS first
            FROM reactions WHERE post_id IN (SELECT value FROM json_each(?))
            GROUP BY post_id, name ORDER BY post_id, first""",
         (viewer.user_id or 0, ids),
     ):
-        reactions[int(r["post_id"])].append(
-            {"name": r["name"], "count": r["n"], "reacted": bool(r["mine"])}
-        )
+        reactions[int(post_id)].append({"name": name, "count": count, "reacted": bool(mine)})
     bookmarked: set[int] = set()
     if viewer.user_id is not None:
         bookmarked = {
             int(r[0])
-            for r in conn.execute(
+            for r in _tuples(
+                conn,
                 """SELECT post_id FROM bookmarks
                    WHERE user_id = ? AND post_id IN (SELECT value FROM json_each(?))""",
                 (viewer.user_id, ids),
             )
         }
+    me = viewer.user_id
+    moderator = viewer.is_moderator
     out = []
     for r in rows:
-        deleted = r["deleted_at"] is not None
-        mine = viewer.user_id is not None and r["user_id"] == viewer.user_id
+        (
+            post_id,
+            topic_id,
+            post_number,
+            reply_to,
+            user_id,
+            username,
+            name,
+            raw,
+            created_at,
+            updated_at,
+            version,
+            deleted_at,
+            like_count,
+            reply_count,
+            solution_post_id,
+        ) = r[:15]
+        deleted = deleted_at is not None
+        mine = me is not None and user_id == me
         out.append(
             {
-                "id": r["id"],
-                "topic_id": r["topic_id"],
-                "post_number": r["post_number"],
-                "reply_to_post_number": r["reply_to_post_number"],
-                "username": r["username"],
-                "name": r["name"],
-                "raw": "" if deleted else r["raw"],
-                "created_at": iso(r["created_at"]),
-                "updated_at": iso(r["updated_at"]),
-                "version": r["version"],
+                "id": post_id,
+                "topic_id": topic_id,
+                "post_number": post_number,
+                "reply_to_post_number": reply_to,
+                "username": username,
+                "name": name,
+                "raw": "" if deleted else raw,
+                "created_at": iso(created_at),
+                "updated_at": iso(updated_at),
+                "version": version,
                 "deleted": deleted,
-                "like_count": r["like_count"],
-                "reply_count": r["reply_count"],
-                "reactions": [] if deleted else reactions[r["id"]],
-                "accepted": r["id"] == r["solution_post_id"],
-                "bookmarked": r["id"] in bookmarked,
-                "can_edit": not deleted and (mine or viewer.is_moderator),
+                "like_count": like_count,
+                "reply_count": reply_count,
+                "reactions": [] if deleted else reactions[post_id],
+                "accepted": post_id == solution_post_id,
+                "bookmarked": post_id in bookmarked,
+                "can_edit": not deleted and (mine or moderator),
             }
         )
     return out
 
 
-_POST_SELECT = """SELECT p.*, u.username, u.name, t.solution_post_id
-    FROM posts p JOIN users u ON u.id = p.user_id JOIN topics t ON t.id = p.topic_id"""
-
-
 def post(conn: sqlite3.Connection, viewer: Viewer, post_id: int) -> dict[str, Any]:
-    post_row(conn, viewer, post_id)
-    row = conn.execute(f"{_POST_SELECT} WHERE p.id = ?", (post_id,)).fetchone()
-    return _post_dicts(conn, viewer, [row])[0]
+    """One post; NotFound when it, or its topic, is gone or hidden from the viewer."""
+    rows = _tuples(
+        conn,
+        f"""SELECT {_POST_COLUMNS}, t.category_id {_POST_FROM}
+            WHERE p.id = ? AND t.deleted_at IS NULL""",
+        (post_id,),
+    )
+    if not rows or not can_see_category(conn, viewer, rows[0][-1]):
+        raise NotFound(f"post {post_id} not found")
+    return _post_dicts(conn, viewer, rows)[0]
+
+
+def post_id_for_number(conn: sqlite3.Connection, topic_id: int, number: int) -> int:
+    row = conn.execute(
+        "SELECT id FROM posts WHERE topic_id = ? AND post_number = ?", (topic_id, number)
+    ).fetchone()
+    if row is None:
+        raise Invalid(
+            f"post_number {number} is not a post in topic {topic_id}", code="invalid_field"
+        )
+    return int(row[0])
 
 
 def topic_view(conn: sqlite3.Connection, viewer: Viewer, topic_id: int) -> dict[str, Any]:
-    topic_row(conn, viewer, topic_id)
-    topic = topics_by_ids(conn, viewer, [topic_id])[0]
-    post_ids = [
-        int(r[0])
-        for r in conn.execute(
-            "SELECT id FROM posts WHERE topic_id = ? ORDER BY post_number", (topic_id,)
-        )
-    ]
-    rows = conn.execute(
-        f"{_POST_SELECT} WHERE p.topic_id = ? ORDER BY p.post_number LIMIT ?",
+    row = conn.execute(
+        f"""SELECT {_TOPIC_COLUMNS} {_TOPIC_JOINS}
+            WHERE t.id = ? AND t.deleted_at IS NULL""",
+        (viewer.user_id, topic_id),
+    ).fetchone()
+    # A hidden topic answers exactly like a missing one (as common.topic_row does).
+    if row is None or not can_see_category(conn, viewer, row["category_id"]):
+        raise NotFound(f"topic {topic_id} not found")
+    topic = _topic_dict(row, _tags_for(conn, [topic_id])[topic_id])
+    # Every post id, as one JSON array built by SQLite: a long thread has thousands, and
+    # a Python object per row costs several times more. SQLite keeps a subquery's ORDER
+    # BY under an order-sensitive aggregate (its regression test tkt2942 holds it).
+    (ids_json,) = conn.execute(
+        """SELECT json_group_array(id) FROM
+             (SELECT id FROM posts WHERE topic_id = ? ORDER BY post_number)""",
+        (topic_id,),
+    ).fetchone()
+    rows = _tuples(
+        conn,
+        f"SELECT {_POST_COLUMNS} {_POST_FROM} WHERE p.topic_id = ? ORDER BY p.post_number LIMIT ?",
         (topic_id, FIRST_CHUNK),
-    ).fetchall()
+    )
     return {
         "topic": topic,
-        "post_ids": post_ids,
+        "post_ids": orjson.loads(ids_json),
         "posts": _post_dicts(conn, viewer, rows),
         "chunk_size": FIRST_CHUNK,
     }
@@ -354,17 +417,20 @@ def topic_posts(
     if ids is not None:
         if len(ids) > MAX_PAGE:
             raise Invalid(f"ask for at most {MAX_PAGE} ids at once", code="invalid_field")
-        rows = conn.execute(
-            f"""{_POST_SELECT} WHERE p.topic_id = ? AND p.id IN (SELECT value FROM json_each(?))
+        rows = _tuples(
+            conn,
+            f"""SELECT {_POST_COLUMNS} {_POST_FROM}
+                WHERE p.topic_id = ? AND p.id IN (SELECT value FROM json_each(?))
                 ORDER BY p.post_number""",
             (topic_id, ids_param(ids)),
-        ).fetchall()
+        )
     else:
-        rows = conn.execute(
-            f"""{_POST_SELECT} WHERE p.topic_id = ? AND p.post_number > ?
+        rows = _tuples(
+            conn,
+            f"""SELECT {_POST_COLUMNS} {_POST_FROM} WHERE p.topic_id = ? AND p.post_number > ?
                 ORDER BY p.post_number LIMIT ?""",
             (topic_id, after or 0, clamp_limit(limit, FIRST_CHUNK)),
-        ).fetchall()
+        )
     return {"posts": _post_dicts(conn, viewer, rows)}
 
 
@@ -372,14 +438,16 @@ def bookmarks(conn: sqlite3.Connection, viewer: Viewer) -> dict[str, Any]:
     if viewer.user_id is None:
         raise Unauthorized("log in to see bookmarks")
     visible = ids_param(visible_category_ids(conn, viewer))
-    rows = conn.execute(
-        f"""{_POST_SELECT} JOIN bookmarks b ON b.post_id = p.id AND b.user_id = ?
+    rows = _tuples(
+        conn,
+        f"""SELECT {_POST_COLUMNS} {_POST_FROM}
+            JOIN bookmarks b ON b.post_id = p.id AND b.user_id = ?
             WHERE t.deleted_at IS NULL AND t.category_id IN (SELECT value FROM json_each(?))
             ORDER BY b.created_at DESC""",
         (viewer.user_id, visible),
-    ).fetchall()
+    )
     posts = _post_dicts(conn, viewer, rows)
-    topics = topics_by_ids(conn, viewer, [r["topic_id"] for r in rows])
+    topics = topics_by_ids(conn, viewer, [p["topic_id"] for p in posts])
     titles = {t["id"]: t["title"] for t in topics}
     for p in posts:
         p["topic_title"] = titles.get(p["topic_id"])
@@ -462,16 +530,29 @@ def notifications(
 def topic_links(conn: sqlite3.Connection, viewer: Viewer, topic_id: int) -> dict[str, Any]:
     topic_row(conn, viewer, topic_id)
     visible = ids_param(visible_category_ids(conn, viewer))
-    rows = conn.execute(
-        """SELECT l.*, u.username, p.post_number,
-             (SELECT COUNT(*) FROM links l2 JOIN topics t2 ON t2.id = l2.topic_id
-              WHERE l2.url = l.url AND t2.deleted_at IS NULL
-                AND t2.category_id IN (SELECT value FROM json_each(?))) AS share_count
-           FROM links l JOIN posts p ON p.id = l.post_id JOIN users u ON u.id = l.user_id
-           WHERE l.topic_id = ? AND p.deleted_at IS NULL
-           ORDER BY p.post_number, l.position""",
-        (visible, topic_id),
-    ).fetchall()
+    conn.execute("BEGIN")  # one snapshot for the links and their counts
+    try:
+        rows = conn.execute(
+            """SELECT l.*, u.username, p.post_number
+               FROM links l JOIN posts p ON p.id = l.post_id JOIN users u ON u.id = l.user_id
+               WHERE l.topic_id = ? AND p.deleted_at IS NULL
+               ORDER BY p.post_number, l.position""",
+            (topic_id,),
+        ).fetchall()
+        # Counted once per distinct URL (a long thread links the same pages again and
+        # again), not once per link.
+        counts: dict[str, int] = dict(
+            _tuples(
+                conn,
+                """SELECT l2.url, COUNT(*) FROM links l2 JOIN topics t2 ON t2.id = l2.topic_id
+                   WHERE l2.url IN (SELECT value FROM json_each(?)) AND t2.deleted_at IS NULL
+                     AND t2.category_id IN (SELECT value FROM json_each(?))
+                   GROUP BY l2.url""",
+                (json.dumps(sorted({r["url"] for r in rows})), visible),
+            )
+        )
+    finally:
+        conn.execute("COMMIT")
     return {
         "links": [
             {
@@ -482,7 +563,7 @@ def topic_links(conn: sqlite3.Connection, viewer: Viewer, topic_id: int) -> dict
                 "post_number": r["post_number"],
                 "topic_id": r["topic_id"],
                 "created_at": iso(r["created_at"]),
-                "share_count": r["share_count"],
+                "share_count": counts.get(r["url"], 0),
             }
             for r in rows
         ]
