@@ -24,13 +24,11 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from textual.pilot import Pilot
-from textual.worker import WorkerState
 
 from tests.fake_backend import FakeBackend
+from tests.pilot import settle
 from tui.app import CohortApp
 from tui.forum.backend import ForumBackend
 from widgets.topic_table import TopicTable
@@ -108,16 +106,6 @@ def build_forum(now: datetime) -> tuple[FakeBackend, int]:
     forum.read_marks[thread.id] = 2
     forum.read_marks[solved.id] = 2
     return forum, thread.id
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    app = pilot.app
-    for _ in range(200):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]:
-            return
-    raise AssertionError("workers still busy")
 
 
 def screen_text(svg: str) -> list[str]:

@@ -20,8 +20,8 @@ from textual.content import Content
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Static
-from textual.worker import WorkerState
 
+from tests.pilot import settle
 from tui.app import CohortApp
 from tui.forum.backend import ForumBackend
 from tui.forum.document import render_post
@@ -54,18 +54,6 @@ SIBLINGS_TOPIC = "How do I cut a 1,200-word"  # 3 and 4 both reply to 2
 
 
 # -- helpers shared with test_search_screen --------------------------------------------------------
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    """Wait until no worker is pending or running."""
-    app = pilot.app
-    for _ in range(200):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
-        if not busy:
-            return
-    raise AssertionError(f"workers still busy: {busy}")
 
 
 def backend(app: CohortApp) -> NativeBackend:

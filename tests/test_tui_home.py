@@ -14,18 +14,16 @@ import contextlib
 import os
 import pwd
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 import httpx
 import pytest
 from rich.console import Console
 from rich.text import Text
 from textual.content import Content
-from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, Static
-from textual.worker import WorkerState
 
+from tests.pilot import settle
 from tui.app import CohortApp
 from tui.forum import markdown
 from tui.forum.backend import ForumBackend
@@ -47,18 +45,6 @@ HOSTILE_BODY = "body \x1b]52;c;SGVsbG8=\x07 \x1b[?1049h \x9b31m \u2066iso\u2069 
 FORBIDDEN = {chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | set(
     "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    """Wait until no worker is pending or running (opening the forum starts the loading)."""
-    app = pilot.app
-    for _ in range(200):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
-        if not busy:
-            return
-    raise AssertionError(f"workers still busy: {busy}")
 
 
 def focused(app: CohortApp) -> object:
