@@ -52,6 +52,20 @@ from server.store.viewer import ANONYMOUS, Viewer
 log = logging.getLogger("cohort.server")
 
 API = "/api/v1"
+# What this server can do, for clients that shape their screens by it (/site).
+FEATURES = [
+    "bookmarks",
+    "changes",
+    "events",
+    "groups",
+    "idempotency",
+    "links",
+    "messages",
+    "people",
+    "reactions",
+    "resources",
+    "solved",
+]
 
 
 class _IdConvertor(IntegerConvertor):
@@ -155,6 +169,7 @@ class Api:
                 "name": self.settings.site_name,
                 "reactions": self.settings.reactions,
                 "anonymous_read": self.settings.anonymous_read,
+                "features": FEATURES,
             }
         )
 
@@ -239,6 +254,12 @@ class Api:
         viewer = await self.reader(request)
         post = await self.store.read_inline(queries.post, viewer, path_int(request, "post_id"))
         return JSONResponse(post, headers={"ETag": f'"{post["version"]}"'})
+
+    async def reactors(self, request: Request) -> Response:
+        viewer = await self.reader(request)
+        return JSONResponse(
+            await self.store.read_inline(queries.reactors, viewer, path_int(request, "post_id"))
+        )
 
     async def topic_links(self, request: Request) -> Response:
         viewer = await self.reader(request)
@@ -522,6 +543,7 @@ class Api:
             r(f"{API}/posts/{{post_id:id}}", self.post, methods=["GET"]),
             r(f"{API}/posts/{{post_id:id}}", self.edit_post, methods=["PATCH"]),
             r(f"{API}/posts/{{post_id:id}}", self.delete_post, methods=["DELETE"]),
+            r(f"{API}/posts/{{post_id:id}}/reactions", self.reactors, methods=["GET"]),
             r(
                 f"{API}/posts/{{post_id:id}}/reactions/{{name}}",
                 self.reaction,
@@ -534,7 +556,14 @@ class Api:
             r(f"{API}/notifications/read", self.notifications_read, methods=["POST"]),
             r(f"{API}/resources", self.resources, methods=["GET"]),
             r(f"{API}/changes", self.changes, methods=["GET"]),
+            *self._community_routes(),
         ]
+
+    def _community_routes(self) -> list[Route]:
+        # Imported here: server.community_api imports this module.
+        from server.community_api import CommunityApi
+
+        return CommunityApi(self).routes()
 
 
 # -- helpers the handlers share ---------------------------------------------------------------

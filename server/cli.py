@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from server.settings import Settings, SettingsError
-from server.store import Store, accounts
+from server.store import Store, accounts, groups
 from server.store.errors import StoreError
 from server.store.schema import SchemaTooNew
 
@@ -197,8 +197,27 @@ def add_admin_parser(sub: Any) -> None:
     c = cmds.add_parser("list-users", help="list users")
     c.set_defaults(admin=_list_users)
 
-    c = cmds.add_parser("add-group", help="add a group")
-    c.add_argument("name")
+    c = cmds.add_parser(
+        "add-group", help="add a group (with --organiser: a study group its members can join)"
+    )
+    c.add_argument("name", help="the group's handle (its slug, for a study group)")
+    c.add_argument(
+        "--organiser",
+        action="append",
+        default=[],
+        help="make it a study group run by this user (repeatable)",
+    )
+    c.add_argument("--full-name", help="a study group's name as people read it")
+    c.add_argument("--goal", default="", help="what a study group works towards")
+    c.add_argument(
+        "--admission",
+        choices=["open", "request", "invite"],
+        default="open",
+        help="how people get in",
+    )
+    c.add_argument(
+        "--own-category", action="store_true", help="give the study group a category of its own"
+    )
     c.set_defaults(admin=_add_group)
 
     c = cmds.add_parser("add-to-group", help="add users to a group")
@@ -327,8 +346,21 @@ def _list_users(store: Store, args: argparse.Namespace) -> str:
 
 
 def _add_group(store: Store, args: argparse.Namespace) -> str:
-    store.write_sync(accounts.add_group, args.name)
-    return f"added group {args.name}"
+    if not args.organiser:
+        if args.full_name or args.goal or args.own_category:
+            raise CliError("a study group needs --organiser")
+        store.write_sync(accounts.add_group, args.name)
+        return f"added group {args.name}"
+    fields = {
+        "slug": args.name,
+        "name": args.full_name or args.name,
+        "goal": args.goal,
+        "admission": args.admission,
+        "category": args.own_category,
+    }
+    made = store.write_sync(lambda conn: groups.create_for(conn, args.organiser, fields))
+    where = f", category {made['category']['slug']}" if made["category"] else ""
+    return f"added study group {args.name} ({args.admission}{where})"
 
 
 def _add_to_group(store: Store, args: argparse.Namespace) -> str:

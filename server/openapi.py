@@ -119,6 +119,10 @@ SCHEMAS: dict[str, Any] = {
             "groups": {"type": "array", "items": STR},
             "created_at": TIME,
             "unread_notifications": INT,
+            "unread_messages": {
+                "type": "integer",
+                "description": "Private messages with posts you have not read",
+            },
         }
     ),
     "Category": _obj(
@@ -158,9 +162,25 @@ SCHEMAS: dict[str, Any] = {
             "last_read_post_number": NULL_INT,
             "unread_count": INT,
             "seen": BOOL,
+            "private_message": BOOL,
+            "participants": {
+                "type": "array",
+                "items": _obj({"username": STR, "name": STR}),
+                "description": "A private message's participants (only on one)",
+            },
         }
     ),
     "Reaction": _obj({"name": STR, "count": INT, "reacted": BOOL}),
+    "Reactors": _obj(
+        {
+            "name": STR,
+            "users": {
+                "type": "array",
+                "items": _obj({"username": STR, "name": STR, "created_at": TIME}),
+                "description": "Newest first",
+            },
+        }
+    ),
     "Post": _obj(
         {
             "id": INT,
@@ -236,7 +256,17 @@ SCHEMAS: dict[str, Any] = {
             "id": INT,
             "kind": {
                 "type": "string",
-                "enum": ["reply", "mention", "quoted", "reaction", "solved"],
+                "enum": [
+                    "reply",
+                    "mention",
+                    "quoted",
+                    "reaction",
+                    "solved",
+                    "private_message",
+                    "group_request",
+                    "group_approved",
+                    "group_added",
+                ],
             },
             "actor": NULL_STR,
             "topic_id": NULL_INT,
@@ -300,6 +330,7 @@ def document(settings: Settings) -> dict[str, Any]:
                                 "name": STR,
                                 "anonymous_read": BOOL,
                                 "reactions": {"type": "array", "items": STR},
+                                "features": {"type": "array", "items": STR},
                             }
                         )
                     )
@@ -475,6 +506,14 @@ def document(settings: Settings) -> dict[str, Any]:
                 extra_errors={**NOT_FOUND, **FORBIDDEN},
             ),
         },
+        "/api/v1/posts/{post_id}/reactions": {
+            "get": _op(
+                "Who reacted to a post, and how (each reaction's people newest first)",
+                {"200": _json(_list("reactions", "Reactors", False))},
+                params=[POST_ID],
+                extra_errors=NOT_FOUND,
+            )
+        },
         "/api/v1/posts/{post_id}/reactions/{name}": {
             method: _op(
                 f"{verb} a reaction ({', '.join(settings.reactions)})",
@@ -499,7 +538,7 @@ def document(settings: Settings) -> dict[str, Any]:
         "/api/v1/search": {
             "get": _op(
                 "Search posts. Filters: @user #category tag:x in:title status:solved|unsolved "
-                "before:YYYY-MM-DD after:YYYY-MM-DD",
+                "before:YYYY-MM-DD after:YYYY-MM-DD in:messages (your private messages only)",
                 {
                     "200": _json(
                         _obj(
@@ -588,6 +627,10 @@ def document(settings: Settings) -> dict[str, Any]:
             )
         },
     }
+    # Imported here: the community routes' document builds on this module's helpers.
+    from server import openapi_community
+
+    paths.update(openapi_community.paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -598,7 +641,7 @@ def document(settings: Settings) -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **openapi_community.SCHEMAS},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],

@@ -43,6 +43,8 @@ from tui.forum.models import (
     NotificationList,
     Post,
     Reaction,
+    Reactor,
+    Reactors,
     Resource,
     ResourceList,
     ResourceShare,
@@ -116,6 +118,7 @@ class FakeBackend:
         self.topic_rows: dict[int, _TopicRow] = {}
         self.post_rows: dict[int, Post] = {}
         self.reactions_by_post: dict[int, dict[str, set[str]]] = {}
+        self.reacted_at: dict[tuple[int, str, str], datetime] = {}  # (post, name, who) -> when
         self.bookmarked: set[int] = set()
         self.read_marks: dict[int, int] = {}
         self.notification_rows: list[Notification] = []
@@ -301,6 +304,22 @@ class FakeBackend:
             data={"fields": ["title"]},
         )
         return self._topic(row)
+
+    def add_reaction(self, post_id: int, name: str, *, username: str = "bob") -> Post:
+        """`username` reacts to a post (no notification: add one if a test needs it)."""
+        post = self._post(post_id)
+        self.user(username)
+        self.reactions_by_post.setdefault(post_id, {}).setdefault(name, set()).add(username)
+        self.reacted_at[(post_id, name, username)] = self._tick()
+        row = self.topic_rows[post.topic_id]
+        self._record(
+            "reaction.changed",
+            topic_id=row.id,
+            post_id=post_id,
+            category_id=row.category_id,
+            data={"name": name, "on": True},
+        )
+        return self._view(post)
 
     def add_notification(
         self,
@@ -508,6 +527,33 @@ class FakeBackend:
     async def post(self, post_id: int) -> Post:
         self._enter("post")
         return self._view(self._post(post_id))
+
+    async def reactors(self, post_id: int) -> list[Reactors]:
+        self._enter("reactors")
+        self._post(post_id)
+        found: list[Reactors] = []
+        for name, who in sorted(self.reactions_by_post.get(post_id, {}).items()):
+            # Newest first; people set straight into reactions_by_post have no time.
+            people = sorted(
+                who,
+                key=lambda u: (self.reacted_at.get((post_id, name, u), START), u),
+                reverse=True,
+            )
+            if people:
+                found.append(
+                    Reactors(
+                        name=name,
+                        users=tuple(
+                            Reactor(
+                                username=u,
+                                name=self.user(u).name,
+                                created_at=self.reacted_at.get((post_id, name, u)),
+                            )
+                            for u in people
+                        ),
+                    )
+                )
+        return found
 
     async def search(self, query: str, *, offset: int = 0) -> SearchPage:
         self._enter("search")
@@ -742,6 +788,10 @@ class FakeBackend:
             raise AuthError("you cannot react to your own post", status=403, code="forbidden")
         who = self.reactions_by_post.setdefault(post_id, {}).setdefault(name, set())
         (who.add if on else who.discard)(username)
+        if on:
+            self.reacted_at.setdefault((post_id, name, username), self._tick())
+        else:
+            self.reacted_at.pop((post_id, name, username), None)
         row = self.topic_rows[post.topic_id]
         self._record(
             "reaction.changed",

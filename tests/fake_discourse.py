@@ -104,6 +104,9 @@ class FakeDiscourse:
     long_poll_seconds: float = 25.0  # MessageBus's long_polling_interval default
     drop_stream_of: frozenset[int] = frozenset()  # topics answered as if 10,000+ posts long
     requests: list[str] = field(default_factory=list)
+    joined_groups: set[int] = field(default_factory=set)  # ids the user joined
+    membership_requests: dict[str, str] = field(default_factory=dict)  # group -> reason
+    pm_recipients: dict[int, str] = field(default_factory=dict)  # new PM topic -> names
 
     def __post_init__(self) -> None:
         self.site = fixture("site__core.json")["site"]  # the JS fixture wraps /site.json
@@ -198,6 +201,7 @@ class FakeDiscourse:
             route("/posts/{post_id:int}.json", self.delete_post, ["DELETE"], login=True),
             route("/posts.json", self.create_post, ["POST"], login=True),
             route("/post_actions.json", self.create_post_action, ["POST"], login=True),
+            route("/post_action_users.json", self.get_post_action_users, ["GET"]),
             route("/post_actions/{post_id:int}.json", self.delete_post_action, ["DELETE"], True),
             route(
                 "/discourse-reactions/posts/{post_id:int}/custom-reactions/{reaction}/toggle.json",
@@ -215,7 +219,96 @@ class FakeDiscourse:
             route("/notifications/mark-read.json", self.mark_read, ["PUT"], login=True),
             route("/u/{username}/bookmarks.json", self.get_bookmarks, ["GET"], login=True),
             route("/message-bus/{client_id}/poll", self.poll, ["POST"]),
+            *self._community_routes(route),
         ]
+
+    # -- groups, people and private messages (tui/forum/discourse/community.py) ----------
+
+    def _community_routes(self, route: Any) -> list[Route]:
+        return [
+            route("/groups.json", self.get_groups, ["GET"]),
+            route("/groups/{gid:int}/members.json", self.join_group, ["PUT"], login=True),
+            route("/groups/{gid:int}/leave.json", self.leave_group, ["DELETE"], login=True),
+            route(
+                "/groups/{name}/request_membership.json",
+                self.request_membership,
+                ["POST"],
+                login=True,
+            ),
+            route("/groups/{name}/members.json", self.get_group_members, ["GET"]),
+            route("/groups/{name}.json", self.get_group, ["GET"]),
+            route("/directory_items.json", self.get_fixture("directory_items__core.json"), ["GET"]),
+            route("/u/{username}.json", self.get_user, ["GET"]),
+            route(
+                "/topics/private-messages/{username}.json",
+                self.get_fixture("private_messages__discourse_api.json"),
+                ["GET"],
+                login=True,
+            ),
+        ]
+
+    def _group_entries(self) -> dict[str, dict[str, Any]]:
+        """The groups the fake knows: /groups.json's two real entries and the group of
+        group__discourse_api.json."""
+        found = {g["name"]: g for g in fixture("groups__core.json")["groups"]}
+        basic = fixture("group__discourse_api.json")["basic_group"]
+        found[basic["name"]] = basic
+        return found
+
+    async def get_groups(self, request: Request) -> Response:
+        body = fixture("groups__core.json")
+        body["extras"]["group_user_ids"] = sorted(self.joined_groups)
+        return JSONResponse(body)
+
+    async def get_group(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name == "group_1":  # the real answer of an older forum: {"basic_group": ...}
+            return JSONResponse(fixture("group__discourse_api.json"))
+        entry = self._group_entries().get(name)
+        if entry is None:
+            return JSONResponse(NOT_FOUND, status_code=404)
+        # GroupsController#show renders {"group": ..., "extras": ...}; `is_group_user` is
+        # in the GroupShowSerializer schema of Discourse's OpenAPI document.
+        group = dict(entry, is_group_user=entry["id"] in self.joined_groups)
+        return JSONResponse({"group": group, "extras": {"visible_group_names": [name]}})
+
+    async def get_group_members(self, request: Request) -> Response:
+        if request.path_params["name"] not in self._group_entries():
+            return JSONResponse(NOT_FOUND, status_code=404)
+        return JSONResponse(fixture("group_members_page0__discourse_api.json"))
+
+    async def join_group(self, request: Request) -> Response:
+        gid = request.path_params["gid"]
+        if gid not in {g["id"] for g in self._group_entries().values()}:
+            return JSONResponse(NOT_FOUND, status_code=404)
+        body = await _body(request)
+        self.joined_groups.add(gid)
+        names = [n for n in str(body.get("usernames", "")).split(",") if n]
+        # The 200 answer's required fields in Discourse's OpenAPI document (addGroupMembers).
+        return JSONResponse({"success": "OK", "usernames": names, "emails": []})
+
+    async def leave_group(self, request: Request) -> Response:
+        self.joined_groups.discard(request.path_params["gid"])
+        return JSONResponse(SUCCESS)  # GroupsController#leave: render json: success_json
+
+    async def request_membership(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in self._group_entries():
+            return JSONResponse(NOT_FOUND, status_code=404)
+        self.membership_requests[name] = str((await _body(request)).get("reason", ""))
+        # GroupsController#request_membership: success_json.merge(relative_url: ...), the
+        # private message it sent the group's owners.
+        return JSONResponse({**SUCCESS, "relative_url": "/t/request-to-join/130"})
+
+    async def get_user(self, request: Request) -> Response:
+        names = {
+            "eviltrout": "user_eviltrout__core.json",
+            "test_user": "user__discourse_api.json",
+        }
+        name = names.get(request.path_params["username"])
+        if name is None:
+            return JSONResponse(NOT_FOUND, status_code=404)
+        return JSONResponse(fixture(name))
 
     def get_fixture(self, name: str) -> Any:
         async def handler(request: Request) -> Response:
@@ -300,6 +393,21 @@ class FakeDiscourse:
         page = self.post_pages.get(post_id)
         if page is not None and "raw" in page:
             body.setdefault("raw", page["raw"])
+        return JSONResponse(body)
+
+    async def get_post_action_users(self, request: Request) -> Response:
+        # PostActionUsersController#index: 404 for a post you cannot see; otherwise the
+        # users of that action. The likers are the real answer of
+        # post_action_users__discourse_api.json (whichever post is asked about); another
+        # action type answers the same shape with nobody in it.
+        post_id = request.query_params.get("id", "")
+        action = request.query_params.get("post_action_type_id", "")
+        found = self.posts.get(int(post_id)) if post_id.isdigit() else None
+        if found is None or found[1].get("deleted_at") is not None:
+            return JSONResponse(NOT_FOUND, status_code=404)
+        body = fixture("post_action_users__discourse_api.json")
+        if action != "2":
+            body["post_action_users"] = []
         return JSONResponse(body)
 
     async def get_search(self, request: Request) -> Response:
@@ -423,6 +531,10 @@ class FakeDiscourse:
         view["details"]["created_by"] = {
             key: self.me.get(key) for key in ("id", "username", "name", "avatar_template")
         }
+        if body.get("archetype") == "private_message":
+            view["archetype"] = "private_message"
+            view["category_id"] = None
+            self.pm_recipients[view["id"]] = str(body.get("target_recipients", ""))
         topic = _Topic(view=view, posts=[], stream=[])
         self.topics[view["id"]] = topic
         return topic

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.worker import WorkerState
+from textual.worker import Worker, WorkerState
+
+# The app's workers that run for as long as it does (the outbox sender, the change feed).
+LIFELONG = frozenset({"deliver", "follow"})
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Wait until no worker is pending or running (one answer often starts another)."""
+    """Wait until no worker is pending or running (one answer often starts another),
+    apart from the app's lifelong ones, which only sleep between rounds."""
     app = pilot.app
-    for _ in range(200):
-        await app.workers.wait_for_complete()
+    busy: list[Worker[Any]] = []
+    for _ in range(400):
         await pilot.pause()
-        busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        busy = [
+            w
+            for w in app.workers
+            if w.state in (WorkerState.PENDING, WorkerState.RUNNING) and w.group not in LIFELONG
+        ]
         if not busy:
             return
+        await asyncio.wait([asyncio.ensure_future(_ended(w)) for w in busy], timeout=0.5)
     raise AssertionError(f"workers still busy: {busy}")
+
+
+async def _ended(worker: Worker[Any]) -> None:
+    with contextlib.suppress(Exception):  # failed or cancelled: ended all the same
+        await worker.wait()

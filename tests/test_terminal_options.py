@@ -21,6 +21,7 @@ import pytest
 from textual.widgets import Static
 
 from tests.fake_backend import FakeBackend
+from tests.pilot import settle
 from tui.__main__ import build_parser, main
 from tui.app import CohortApp
 from tui.forum.backend import ForumBackend
@@ -349,8 +350,7 @@ async def test_open_topic_falls_back_home_when_the_forum_cannot_be_opened(
 ) -> None:
     app = CohortApp(opener(None), cache_file=tmp_path / "cache.db", open_topic=(5, None))
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)  # the thread's worker is cancelled with its screen
         assert app.screen is app.home
         status = app.home.query_one("#status", Static).render()
         assert "no route to the forum" in str(status)

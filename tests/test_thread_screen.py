@@ -7,6 +7,7 @@ structure, links, reactions), so the tests hold whatever the sample contains.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import webbrowser
@@ -51,6 +52,7 @@ FORBIDDEN = {chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | set(
 # Sample topics with the shapes these tests need (checked against the API in each test).
 TREE_TOPIC = "CSS: flex item won't shrink"  # 2 accepted; 5 replies to 2; 4 replies to 3
 SIBLINGS_TOPIC = "How do I cut a 1,200-word"  # 3 and 4 both reply to 2
+LONG_TOPIC = TREE_TOPIC  # longer than a screen at 80x24
 
 
 # -- helpers shared with test_search_screen --------------------------------------------------------
@@ -204,17 +206,33 @@ async def test_a_thread_opened_with_the_app_waits_for_the_forum() -> None:
         assert status(app).rstrip().endswith("fresh")
 
 
-async def test_the_thread_is_marked_read_up_to_what_was_shown() -> None:
-    app = CohortApp()
-    async with app.run_test(size=(120, 40)) as pilot:
+async def read_mark(app: CohortApp, topic_id: int, wanted: int) -> int | None:
+    """The forum's read mark for the topic once it is `wanted` (or after 5 s)."""
+    mark: int | None = None
+    for _ in range(100):
+        mark = (await backend(app).topic(topic_id)).topic.last_read_post_number
+        if mark == wanted:
+            break
+        await asyncio.sleep(0.05)
+    return mark
+
+
+async def test_posts_are_marked_read_once_they_have_been_on_screen() -> None:
+    app = CohortApp(live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        topic_id = await topic_named(app, TREE_TOPIC)
+        topic_id = await topic_named(app, LONG_TOPIC)
         before = await backend(app).topic(topic_id)
         assert before.topic.last_read_post_number is None
-        await open_thread(pilot, topic_id)
-        after = await backend(app).topic(topic_id)
-        highest = max(p.post_number for p in thread(app).posts)
-        assert after.topic.last_read_post_number == highest
+        screen = await open_thread(pilot, topic_id)
+        seen = max(p.post_number for p in screen.view.on_screen())
+        highest = max(p.post_number for p in screen.posts)
+        assert seen < highest  # the test needs a thread longer than the screen
+        assert await read_mark(app, topic_id, seen) == seen  # on the forum, not only here
+        await asyncio.sleep(1.5)  # more looks at the screen: nothing further is marked
+        assert (await backend(app).topic(topic_id)).topic.last_read_post_number == seen
+        await pilot.press("G")
+        assert await read_mark(app, topic_id, highest) == highest
 
 
 async def test_refresh_keeps_the_selection_and_shows_new_posts() -> None:
@@ -230,7 +248,7 @@ async def test_refresh_keeps_the_selection_and_shows_new_posts() -> None:
         )
         assert response.status_code == 201, response.text
         new = response.json()["post_number"]
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await settle(pilot)
         assert new in [p.post_number for p in screen.posts]
         assert selected(app) == 3

@@ -6,11 +6,21 @@ from __future__ import annotations
 import argparse
 import sys
 
+SERVER_COMMANDS = {
+    "serve": "run Cohort's forum server",
+    "admin": "manage a forum's users, categories and tokens",
+}
 
-def build_parser() -> argparse.ArgumentParser:
-    from server.cli import add_admin_parser, add_serve_parser
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line. The server's commands are described in full only when
+    they may be wanted (named, or help asked for): their module imports the server,
+    which would otherwise add ~70 ms to every start of the TUI."""
     from tui.cli import add_parsers
     from tui.terminal import add_flags
+
+    words = set(sys.argv[1:] if argv is None else argv)
+    server_wanted = bool(words & {*SERVER_COMMANDS, "-h", "--help"})
 
     parser = argparse.ArgumentParser(
         prog="cohort",
@@ -27,13 +37,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--forum", metavar="PROFILE_OR_URL", default=argparse.SUPPRESS)
     add_flags(p, default=argparse.SUPPRESS)
     add_parsers(sub)
-    add_serve_parser(sub)
-    add_admin_parser(sub)
+    if server_wanted:
+        from server.cli import add_admin_parser, add_serve_parser
+
+        add_serve_parser(sub)
+        add_admin_parser(sub)
+    else:
+        for name, text in SERVER_COMMANDS.items():
+            sub.add_parser(name, help=text)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     if args.command in ("serve", "admin"):
         from server.cli import run
 
@@ -43,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_plain(args)
     # Before Textual is imported: it reads --color and --fps from its environment then.
+    from tui.forum.config import unsaved_url
     from tui.terminal import StartupError, prepare
 
     try:
@@ -50,6 +67,20 @@ def main(argv: list[str] | None = None) -> int:
     except StartupError as exc:
         print(f"cohort: {exc}", file=sys.stderr)
         return 2
+    if args.command is None and unsaved_url(startup.config, args.forum):
+        # A first run on this forum: log in and save it, then open the saved profile.
+        from tui.first_run import run_login
+
+        try:
+            profile = run_login(startup, address=args.forum)
+            if profile is None:
+                print("cohort: no forum was added", file=sys.stderr)
+                return 1
+            args.forum = profile.name
+            startup = prepare(args)
+        except StartupError as exc:
+            print(f"cohort: {exc}", file=sys.stderr)
+            return 2
     from tui.app import run_app
 
     return run_app(args, startup)

@@ -2,7 +2,14 @@
 
 The forum is whatever backend the profile names (the embedded forum by default); the
 screens read it through a `Repository`, so the last-seen state paints from the cache
-before the network answers.
+before the network answers. The first frame needs only the cache: the home screen paints
+what it holds, and the forum is opened behind it (its modules imported off the event
+loop), so a start costs about what a bare Textual app's does.
+
+Once the forum is open the app keeps three things going for every screen: the outbox
+sender (drafts become posts; offline they wait, and go when the forum is back), the
+change feed (new posts land in the cache and open screens hear `ForumChanged`), and the
+inbox watch (a new reply or mention gives a short notice, and a bell when asked for).
 
 The app owns what every screen shares: the keys of the "app" context (help, search,
 latest, categories), the user's `[keys]` table (checked, then applied with
@@ -13,8 +20,11 @@ screen's count prefix and chords (tui/keys.py) come before Textual's bindings.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import importlib
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
@@ -25,34 +35,59 @@ from textual.app import App
 from textual.binding import Binding
 
 from tui import keymap
-from tui.commands import KeymapCommands
 from tui.forum.backend import ForumBackend
 from tui.forum.cache import Cache, cache_path
-from tui.forum.native import NativeBackend
-from tui.forum.repository import Repository
+from tui.forum.models import Freshness, Notification, User
 from tui.forum.sanitize import clean_line
 from tui.keys import KeysMixin, context_of
 from tui.resources import stylesheet
 from tui.screens.help import HelpScreen
 from tui.screens.home import HomeScreen
 from tui.terminal import ANSI_THEMES
-from widgets.formatting import marks_for
+from widgets.formatting import describe_notification, marks_for
 
 if TYPE_CHECKING:
+    # Not needed for the first frame: imported where used, after it.
+    from textual.command import Provider
+    from textual.message import Message
+
+    from tui.forum.drafts import Drafts
+    from tui.forum.outbox import Outbox, Outcome
+    from tui.forum.repository import Repository
+    from tui.forum.sync import SyncResult
     from tui.terminal import Startup
 
 OpenForum = Callable[[], AbstractAsyncContextManager[ForumBackend]]
+# Imported off the event loop before the forum opens (the embedded one needs the server).
+BACKEND_MODULES: tuple[str, ...] = ("tui.forum.native", "tui.forum.connect")
+EMBEDDED_MODULES: tuple[str, ...] = ("tui.forum.embedded", "server.app", "server.store")
+INBOX_EVERY = 5.0  # seconds between looks at the notifications while changes arrive
+NOTICES_AT_ONCE = 3  # new notifications told one by one; more are summed up
 
 
 def embedded() -> AbstractAsyncContextManager[ForumBackend]:
+    from tui.forum.native import NativeBackend
+
     return NativeBackend.embedded()
+
+
+def keymap_commands() -> type[Provider]:
+    """The palette's commands (imported when the palette first opens)."""
+    from tui.commands import KeymapCommands
+
+    return KeymapCommands
+
+
+def _import(names: tuple[str, ...]) -> None:
+    for name in names:
+        importlib.import_module(name)
 
 
 class CohortApp(App[int]):
     TITLE = "Cohort"
     CSS_PATH = stylesheet()
     BINDINGS = keymap.bindings("app")
-    COMMANDS = App.COMMANDS | {KeymapCommands}
+    COMMANDS = App.COMMANDS | {keymap_commands}
     READS_KEYS_FIRST: ClassVar[bool] = True  # see on_event; tui/keys.py relies on it
 
     def __init__(
@@ -64,13 +99,20 @@ class CohortApp(App[int]):
         keys: Mapping[str, str] | None = None,
         theme: str | None = None,
         open_topic: tuple[int, int | None] | None = None,
+        profile: str = "embedded",
+        state_file: Path | None = None,
+        bell: bool = False,
+        live: bool = True,
     ) -> None:
         """`open_forum()` gives an async context manager yielding the forum's backend;
-        `cache_file` is this forum's cache (by default the embedded profile's).
+        `cache_file` is this forum's cache (by default the profile's).
 
         `keys` is the user's keymap (action id -> keys), checked before it is applied;
         `theme` a Textual theme's name (None: Textual's default); `open_topic` a topic id
-        and post number to start on, over the home screen (`cohort open TOPIC`)."""
+        and post number to start on, over the home screen (`cohort open TOPIC`).
+        `profile` names the forum's drafts and outbox in `state_file` (the user's state
+        file by default); `bell` rings on a new notification; `live` follows the forum's
+        change feed while open."""
         # An ANSI theme renders in the terminal's own colours; said before the App is
         # built so that NO_COLOR then strips colours rather than turning them grey.
         super().__init__(ansi_color=True if theme in ANSI_THEMES else None)
@@ -80,8 +122,22 @@ class CohortApp(App[int]):
         self.source = source
         self.cache_file = cache_file
         self.open_topic = open_topic
+        self.profile = profile
+        self.state_file = state_file
+        self.ring_bell = bell
+        self.live = live
         self.backend: ForumBackend | None = None
         self.repo: Repository | None = None
+        self.cache: Cache | None = None
+        self.drafts: Drafts | None = None
+        self.outbox: Outbox | None = None
+        self.me: User | None = None
+        self.unread_notifications = 0
+        self.problems_offered: set[int] = set()  # refused outbox items reopened this run
+        self._seen_notifications: set[int] | None = None
+        self._inbox_checked = 0.0
+        self._inbox_due = False  # a look at the notifications is scheduled
+        self._wake = asyncio.Event()  # the outbox has something new to send
         self._resources = AsyncExitStack()
         self.keymap_check = keymap.check_user_keys(keys or {})
         self.set_keymap(self.keymap_check.applied)
@@ -91,9 +147,11 @@ class CohortApp(App[int]):
 
     async def on_mount(self) -> None:
         await self.push_screen(self.home)  # mounted before any answer can arrive for it
+        self._open_local()
         if self.open_topic is not None:
-            await self._open_thread(*self.open_topic)  # it waits for the forum by itself
-        self._connect()
+            await self.open_thread(*self.open_topic)  # it waits for the forum by itself
+        # The forum opens once the cached state is on the screen.
+        self.call_after_refresh(self._connect)
         problems = self.keymap_check.problems
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -121,20 +179,215 @@ class CohortApp(App[int]):
     async def on_unmount(self) -> None:
         await self._resources.aclose()
 
+    # -- opening: the local files first, then the forum ------------------------------------------
+
+    def _open_local(self) -> None:
+        """The cache (painted at once) and the state file (drafts and the outbox)."""
+        try:
+            cache = Cache(self.cache_file or cache_path(self.profile))
+        except Exception as exc:  # the home screen says it; quitting still works
+            self.log.error("opening the cache failed", exc)
+            self.home.failed(f"cannot open the cache: {clean_line(str(exc))}")
+            return
+        self.cache = cache
+        self._resources.callback(cache.close)
+        self.home.paint_cached(cache)
+
+    def _open_state(self) -> None:
+        from tui.forum import statedb
+        from tui.forum.drafts import Drafts
+        from tui.forum.outbox import Outbox
+
+        try:
+            state = self.state_file or statedb.default_path()
+            self.drafts = Drafts(state, self.profile)
+            self._resources.callback(self.drafts.close)
+            self.outbox = Outbox(state, self.profile)
+            self._resources.callback(self.outbox.close)
+        except Exception as exc:  # reading still works; writing must not pretend to
+            self.log.error("opening the state file failed", exc)
+            self.notify(
+                f"Drafts and sending are off: {clean_line(str(exc))}",
+                title="Cannot keep drafts",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+
     @work(exclusive=True, group="connect")
     async def _connect(self) -> None:
+        cache = self.cache
+        if cache is None:
+            return
+        self._open_state()
+        embedded = self.source == "embedded forum"
+        modules = BACKEND_MODULES + (EMBEDDED_MODULES if embedded else ())
         try:
-            cache = Cache(self.cache_file or cache_path("embedded"))
-            self._resources.callback(cache.close)
+            await asyncio.to_thread(_import, modules)
             backend = await self._resources.enter_async_context(self.open_forum())
         except Exception as exc:  # shown, not raised: the user can read it and quit
             self.log.error("opening the forum failed", exc)
             self._back_home()  # a thread opened by `cohort open` would wait for nothing
             self.home.failed(f"cannot open the {self.source}: {clean_line(str(exc))}")
             return
+        from tui.forum.repository import Repository
+
         self.backend = backend
         self.repo = Repository(backend, cache)
         self.home.attach(self.repo)
+        self._warm_up()
+        async for user in self.repo.me():
+            if user.value is not None:
+                self.me = user.value
+        self._deliver()
+        if self.live:
+            self._follow()
+
+    @work(thread=True, group="warm-up")
+    def _warm_up(self) -> None:
+        """Load the Markdown parser and highlighters now, so the first thread opened does
+        not pay for them (over 100 ms)."""
+        from widgets.post_render import warm_up
+
+        warm_up()
+
+    # -- the outbox sender ----------------------------------------------------------------------
+
+    def deliver(self) -> None:
+        """Send what was just queued (and anything waiting) now."""
+        if self.outbox is not None:
+            self.outbox.wake()
+        self._wake.set()
+
+    @work(exclusive=True, group="deliver")
+    async def _deliver(self) -> None:
+        """Send due items, then sleep until the next is due or `deliver()` is called."""
+        while True:
+            outbox, backend = self.outbox, self.backend
+            if outbox is None or backend is None:
+                return
+            self._wake.clear()
+            try:
+                outcomes = await outbox.send_due(backend)
+            except Exception as exc:  # a bug here must not stop the TUI; the text is kept
+                self.log.error("sending the outbox failed", exc)
+                outcomes = []
+            if outcomes:
+                from tui.messages import OutboxUpdate
+
+                await self._remember(outcomes)
+                self._tell(OutboxUpdate(outcomes))
+                self._say_outcomes(outcomes)
+            due = outbox.next_due()
+            timeout = 3600.0 if due is None else max(0.05, due - time.time())
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+            except TimeoutError:
+                pass
+
+    async def _remember(self, outcomes: list[Outcome]) -> None:
+        """What the forum made of sent items goes into the cache, so screens show it
+        before the change feed tells of it."""
+        from tui.forum.models import Post, TopicPage
+
+        repo = self.repo
+        if repo is None:
+            return
+        for outcome in outcomes:
+            result = outcome.item.result
+            try:
+                if isinstance(result, Post):
+                    await repo.remember_post(result)
+                elif isinstance(result, TopicPage):
+                    await repo.remember_topic(result)
+            except Exception as exc:  # the cache is a copy; the next read mends it
+                self.log.error("caching a sent post failed", exc)
+
+    def _say_outcomes(self, outcomes: list[Outcome]) -> None:
+        from tui.forum.outbox import OutboxState
+
+        for outcome in outcomes:
+            item = outcome.item
+            if item.state is OutboxState.SENT and outcome.recovered:
+                self.notify("A post sent before was found on the forum: not sent again.")
+            elif item.problem:
+                what = "Your edit" if item.kind == "edit" else "Your post"
+                self.notify(
+                    f"{what} was not accepted: {item.reason or 'refused'}. "
+                    "Its text is kept; open the thread to change it and send it again.",
+                    title="Not sent",
+                    severity="warning",
+                    timeout=12,
+                    markup=False,
+                )
+
+    # -- live updates ---------------------------------------------------------------------------
+
+    @work(exclusive=True, group="follow")
+    async def _follow(self) -> None:
+        """Apply the forum's change feed to the cache while the app runs."""
+        from tui.forum.sync import Syncer
+
+        backend, cache = self.backend, self.cache
+        if backend is None or cache is None:
+            return
+        await self._check_inbox()
+        stop = asyncio.Event()
+        try:
+            await Syncer(backend, cache).run(stop, on_result=self._heard)
+        finally:
+            stop.set()
+
+    async def _heard(self, result: SyncResult) -> None:
+        from tui.messages import ForumChanged
+
+        self._tell(ForumChanged(result))
+        wait = INBOX_EVERY - (time.monotonic() - self._inbox_checked)
+        if wait <= 0:
+            await self._check_inbox()
+        elif not self._inbox_due:  # at most one look per INBOX_EVERY, but never skipped
+            self._inbox_due = True
+            self.set_timer(wait, self._look_at_inbox)
+
+    @work(exclusive=True, group="inbox")
+    async def _look_at_inbox(self) -> None:
+        self._inbox_due = False
+        await self._check_inbox()
+
+    async def _check_inbox(self) -> None:
+        repo = self.repo
+        if repo is None:
+            return
+        self._inbox_checked = time.monotonic()
+        latest = None
+        try:
+            async for answer in repo.notifications():
+                if answer.value is not None and answer.freshness is Freshness.FRESH:
+                    latest = answer.value
+        except Exception as exc:  # notices are a courtesy; reading goes on without them
+            self.log.error("reading the notifications failed", exc)
+            return
+        if latest is None:
+            return
+        unread = [n for n in latest.notifications if not n.read]
+        seen = self._seen_notifications
+        fresh: list[Notification] = [] if seen is None else [n for n in unread if n.id not in seen]
+        self._seen_notifications = (seen or set()) | {n.id for n in latest.notifications}
+        self.unread_notifications = latest.unread_count
+        from tui.messages import InboxChanged
+
+        self._tell(InboxChanged(latest, [n.id for n in fresh]))
+        for notification in fresh[:NOTICES_AT_ONCE]:
+            self.notify(describe_notification(notification), timeout=6, markup=False)
+        if len(fresh) > NOTICES_AT_ONCE:
+            self.notify(f"… and {len(fresh) - NOTICES_AT_ONCE} more in your inbox (g i).")
+        if fresh and self.ring_bell:
+            self.bell()
+
+    def _tell(self, message: Message) -> None:
+        """Post `message` to every screen on the stack (hidden ones keep up too)."""
+        for screen in self.screen_stack:
+            screen.post_message(message)
 
     # -- the app's actions (keymap context "app") -----------------------------------------
 
@@ -172,6 +425,13 @@ class CohortApp(App[int]):
                 home.action_show_all()
             home.query_one("#topics").focus()
 
+    def action_inbox(self) -> None:
+        """The feedback inbox (g i), over the screen it was asked from."""
+        from tui.screens.inbox import InboxScreen  # not needed to start
+
+        if not isinstance(self.screen, InboxScreen):
+            self.push_screen(InboxScreen())
+
     def action_categories(self) -> None:
         home = self._back_home()
         focus_categories = getattr(home, "focus_categories", None)
@@ -180,13 +440,38 @@ class CohortApp(App[int]):
         else:
             home.query_one("#categories").focus()
 
+    def action_add_forum(self) -> None:
+        """Log in to another forum and save it as a profile (g f); this one stays open."""
+        from tui.forum.config import Profile
+        from tui.screens.login import LoginScreen  # not needed to start
+
+        def added(profile: Profile | None) -> None:
+            if profile is not None:
+                self.notify(
+                    f"Added {profile.name}; run `cohort --forum {profile.name}` "
+                    "(or restart) to use it",
+                    title="Forum added",
+                    markup=False,
+                    timeout=10,
+                )
+
+        if not isinstance(self.screen, LoginScreen):
+            self.push_screen(LoginScreen(), callback=added)
+
+    def action_library(self) -> None:
+        """The community's resource library (g r), over the screen it was asked from."""
+        from tui.screens.library import LibraryScreen  # not needed to start
+
+        if not isinstance(self.screen, LibraryScreen):
+            self.push_screen(LibraryScreen())
+
     def _back_home(self) -> HomeScreen:
         """Close every screen above the home screen."""
         while self.screen is not self.home and len(self.screen_stack) > 1:
             self.pop_screen()
         return self.home
 
-    async def _open_thread(self, topic_id: int, post_number: int | None) -> None:
+    async def open_thread(self, topic_id: int, post_number: int | None = None) -> None:
         try:
             from tui.screens.thread import ThreadScreen
         except ModuleNotFoundError as exc:
@@ -207,10 +492,8 @@ def run_app(args: argparse.Namespace, startup: Startup | None = None) -> int:
     """
     from textual.theme import BUILTIN_THEMES
 
-    from tui.forum.config import ConfigError, profile_for
-    from tui.forum.connect import open_backend
+    from tui.forum.config import ConfigError, Profile, profile_for
     from tui.forum.secrets import SecretError, SecretStore
-    from tui.plain import CliError, parse_topic
     from tui.terminal import StartupError, choose_theme, prepare
 
     try:
@@ -220,22 +503,37 @@ def run_app(args: argparse.Namespace, startup: Startup | None = None) -> int:
         forum = getattr(args, "forum", None)
         open_topic: tuple[int, int | None] | None = None
         if getattr(args, "command", None) == "open":
-            topic_id, post_number, forum_url = parse_topic(args.topic)
+            from tui.plain import CliError, parse_topic  # the plain CLI needs httpx: only here
+
+            try:
+                topic_id, post_number, forum_url = parse_topic(args.topic)
+            except CliError as exc:
+                raise StartupError(str(exc)) from None
             open_topic = (topic_id, post_number)
             forum = forum or forum_url
         profile = config.profile() if forum is None else profile_for(config, forum)
         secrets = SecretStore(backend=config.secret_store)
-    except (StartupError, ConfigError, SecretError, CliError) as exc:
+    except (StartupError, ConfigError, SecretError) as exc:
         print(f"cohort: {clean_line(str(exc))}", file=sys.stderr)
         return 2
     source = "embedded forum" if profile.kind == "embedded" else profile.name
+
+    def open_forum(
+        profile: Profile = profile, secrets: SecretStore = secrets
+    ) -> AbstractAsyncContextManager[ForumBackend]:
+        from tui.forum.connect import open_backend  # httpx: imported after the first frame
+
+        return open_backend(profile, secrets)
+
     app = CohortApp(
-        lambda: open_backend(profile, secrets),
+        open_forum,
         source=source,
         cache_file=cache_path(profile.name),
         keys=config.keys,
         theme=theme,
         open_topic=open_topic,
+        profile=profile.name,
+        bell=config.bell,
     )
     app.run()
     return app.return_code or 0

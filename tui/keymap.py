@@ -46,6 +46,9 @@ ACTIONS: tuple[Action, ...] = (
     # Not in the footer: it is shared by every screen and 80 columns are few; ? lists them.
     Action("app.latest", "g l", "Go to the latest topics", "app", show=False),
     Action("app.categories", "g c", "Go to the categories", "app", show=False),
+    Action("app.inbox", "g i", "Feedback inbox: replies, mentions, reactions", "app", show=False),
+    Action("app.library", "g r", "Resource library of the community", "app", show=False),
+    Action("app.add_forum", "g f", "Add a forum (log in)", "app", show=False),
     # Home: categories beside the topic list.
     Action("home.quit", "q", "Quit", "home"),
     Action("home.refresh", "r", "Refresh", "home"),
@@ -55,6 +58,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("home.next_filter", "f", "Next list: latest, new, unread, top", "home"),
     Action("home.tag", "t", "Only topics with a tag", "home"),
     Action("home.guidelines", "i", "The category's guidelines", "home"),
+    Action("home.new_topic", "c", "New topic", "home"),
+    Action("home.share", "s", "Share a resource", "home"),
     Action("home.down", "j", "Down", "home", show=False),
     Action("home.up", "k", "Up", "home", show=False),
     Action("home.first", "g g", "First", "home", show=False),
@@ -83,8 +88,8 @@ ACTIONS: tuple[Action, ...] = (
         show=False,
     ),
     Action("thread.collapse", "space", "Collapse or expand the branch", "thread"),
-    Action("thread.toggle_order", "t", "Tree or chronological order", "thread"),
-    Action("thread.solved", "g s", "Go to the accepted answer", "thread"),
+    Action("thread.toggle_order", "t", "Tree or chronological order", "thread", show=False),
+    Action("thread.solved", "g s", "Go to the accepted answer", "thread", show=False),
     Action("thread.open_link", "o", "Open a link of the post (a count picks it)", "thread"),
     Action(
         "thread.copy_link", "y", "Copy a link of the post (a count picks it)", "thread", show=False
@@ -92,10 +97,74 @@ ACTIONS: tuple[Action, ...] = (
     Action("thread.goto", "enter", "With a count: go to post N", "thread", show=False),
     Action("thread.toggle_resources", "R", "Resources pane", "thread"),
     Action("thread.toggle_feedback", "F", "Feedback pane", "thread"),
-    Action("thread.refresh", "r", "Refresh", "thread", show=False),
+    Action("thread.refresh", "ctrl+r", "Refresh", "thread", show=False),
+    # Thread: taking part.
+    Action("thread.reply", "r", "Reply to the post", "thread"),
+    Action("thread.reply_topic", "c", "Reply to the topic", "thread", show=False),
+    Action("thread.quote", "Q", "Quote the post in a reply", "thread", show=False),
+    Action("thread.edit", "e", "Edit your post", "thread", show=False),
+    Action("thread.delete", "D", "Delete your post", "thread", show=False),
+    Action("thread.like", "l", "Like or unlike the post", "thread"),
+    Action("thread.react", "plus", "React to the post", "thread", show=False),
+    Action("thread.bookmark", "b", "Bookmark the post", "thread", show=False),
+    Action("thread.accept", "a", "Accept the post as the answer", "thread", show=False),
+    # Small questions the thread asks (tui/screens/confirm.py, tui/screens/react.py).
+    Action("confirm.yes", "y", "Yes", "confirm"),
+    Action("confirm.no", "n,escape", "No", "confirm"),
+    Action("react.pick", "enter", "React with this", "react"),
+    Action("react.close", "escape,q", "Close", "react"),
     # Search.
     Action("search.back", "escape", "Back", "search"),
     Action("search.open", "enter", "Open at the post", "search", show=False),
+    # Composer (widgets/composer.py, tui/screens/compose.py).
+    # -- compose block: owned by the composer work --
+    # Priority: the editor's and the fields' own keys (ctrl+e: end of line) come second.
+    Action("compose.send", "ctrl+s", "Send", "compose", priority=True),
+    Action("compose.editor", "ctrl+e", "External editor", "compose", priority=True),
+    Action("compose.preview", "ctrl+o", "Preview", "compose", priority=True),
+    Action("compose.cancel", "escape", "Cancel", "compose"),
+    Action("draft.keep", "k", "Keep the draft", "draft"),
+    Action("draft.discard", "d", "Discard the draft", "draft"),
+    Action("draft.back", "escape", "Back to writing", "draft"),
+    # Feedback inbox (tui/screens/inbox.py).
+    # -- inbox block: owned by the inbox work --
+    # Priority, so enter opens the post rather than only moving the cursor.
+    Action("inbox.open", "enter", "Open at the post (marks it read)", "inbox", priority=True),
+    Action("inbox.mark_read", "m", "Mark read", "inbox"),
+    Action("inbox.mark_all_read", "M", "Mark all read", "inbox"),
+    Action("inbox.back", "escape,q", "Back", "inbox"),
+    Action("inbox.refresh", "r", "Refresh", "inbox", show=False),
+    Action("inbox.down", "j", "Down", "inbox", show=False),
+    Action("inbox.up", "k", "Up", "inbox", show=False),
+    Action("inbox.first", "g g", "First", "inbox", show=False),
+    Action("inbox.last", "G", "Last (with a count: row N)", "inbox", show=False),
+    # Resource library and sharing (tui/screens/library.py, tui/screens/share.py).
+    # -- library block: owned by the library work --
+    # Priority, so enter opens the discussion rather than only selecting the row; a count
+    # before it picks which discussion, when the link was shared in several.
+    Action("library.open", "enter", "Open the discussion", "library", priority=True),
+    Action("library.open_link", "o", "Open the link", "library"),
+    Action("library.copy_link", "y", "Copy the link", "library", show=False),
+    Action("library.share", "s", "Share a resource", "library"),
+    Action("library.next_category", "c", "Next category (a count picks one)", "library"),
+    Action("library.tag", "t", "Only topics with a tag", "library"),
+    Action("library.find", "f", "Only links matching words", "library"),
+    Action("library.next_sort", "S", "Sort: newest, most shared, most liked", "library"),
+    Action("library.back", "escape,q", "Back", "library"),
+    Action("library.refresh", "r", "Refresh", "library", show=False),
+    Action("library.down", "j", "Down", "library", show=False),
+    Action("library.up", "k", "Up", "library", show=False),
+    Action("library.first", "g g", "First", "library", show=False),
+    Action("library.last", "G", "Last", "library", show=False),
+    Action("share.submit", "ctrl+s", "Share it (a new topic)", "share", priority=True),
+    Action("share.cancel", "escape", "Cancel (the draft is kept)", "share"),
+    # Adding a forum (tui/screens/login.py).
+    # -- login block: owned by the login work --
+    Action("login.back", "escape", "Back, or stop", "login"),
+    Action("login.next", "ctrl+s", "Continue, or save", "login"),
+    Action("login.copy_address", "ctrl+o", "Copy the address", "login"),
+    # Study groups, events, people and private messages (issue 6).
+    # -- community block: owned by the community screens work --
     # Help.
     Action("help.close", "escape,q,question_mark", "Close", "help"),
 )
@@ -124,6 +193,28 @@ def chords(action: Action) -> list[tuple[str, ...]]:
     return [tuple(k.split()) for k in action.keys.split(",") if " " in k.strip()]
 
 
+# The footer's words for actions whose description is too long for it: 80 columns hold
+# about eight short labels. The help screen and the palette keep the full description.
+FOOTER_LABELS: dict[str, str] = {
+    "home.next_filter": "List",
+    "home.tag": "Tag",
+    "home.guidelines": "Guidelines",
+    "home.new_topic": "New topic",
+    "home.share": "Share",
+    "home.show_all": "All",
+    "thread.next_unread": "Unread",
+    "thread.parent": "Parent",
+    "thread.collapse": "Fold",
+    "thread.toggle_order": "Order",
+    "thread.solved": "Answer",
+    "thread.open_link": "Open link",
+    "thread.toggle_resources": "Resources",
+    "thread.toggle_feedback": "Feedback",
+    "thread.reply": "Reply",
+    "thread.like": "Like",
+}
+
+
 def bindings(context: str) -> list[BindingType]:
     """The Textual bindings of one context, each with its action's id for remapping.
 
@@ -131,7 +222,15 @@ def bindings(context: str) -> list[BindingType]:
     runs it), but shown by the footer and remapped by `App.set_keymap` like any key.
     """
     return [
-        Binding(a.keys, a.name, a.description, show=a.show, priority=a.priority, id=a.id)
+        Binding(
+            a.keys,
+            a.name,
+            FOOTER_LABELS.get(a.id, a.description),
+            show=a.show,
+            priority=a.priority,
+            id=a.id,
+            tooltip=a.description,
+        )
         for a in actions(context)
     ]
 

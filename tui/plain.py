@@ -1,4 +1,5 @@
-"""What the plain commands do: `cohort latest|read|search|notifications|config|login`.
+"""What the plain commands do: `cohort latest|read|search|notifications|config|login`,
+and `cohort new|reply|send`, which post through the same outbox as the TUI.
 
 They use the same backends and cache as the TUI, so they work offline from the cache and
 against both Cohort's server and Discourse. `--plain` prints readable text with no escape
@@ -15,23 +16,35 @@ import os
 import re
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 from tui.forum import models
 from tui.forum.backend import ForumBackend, ForumError, Offline
 from tui.forum.cache import Cache, cache_path
-from tui.forum.config import Config, ConfigError, Profile, load_config, merged_toml, profile_for
+from tui.forum.config import (
+    Config,
+    ConfigError,
+    Profile,
+    app_profiles_path,
+    load_config,
+    merged_toml,
+    profile_for,
+)
 from tui.forum.connect import open_backend, probe
 from tui.forum.document import render_post, to_plain
 from tui.forum.models import Freshness
+from tui.forum.outbox import Outbox, OutboxItem, OutboxKind, OutboxState, Outcome
 from tui.forum.repository import Answer, Repository
 from tui.forum.sanitize import clean_line
 from tui.forum.secrets import SecretError, SecretStore
+
+if TYPE_CHECKING:
+    from tui.forum.login import ForumLogin
 
 T = TypeVar("T")
 
@@ -293,7 +306,7 @@ async def show_config(args: argparse.Namespace, out: TextIO) -> int:
 
 
 async def login(args: argparse.Namespace, out: TextIO) -> int:
-    from tui.forum.config import save_profile
+    from tui.forum.login import save_login
 
     config = _config()
     try:
@@ -308,49 +321,37 @@ async def login(args: argparse.Namespace, out: TextIO) -> int:
         profile = profile.probed(await probe(profile.url))
     secrets = SecretStore(backend=config.secret_store)
     if profile.kind == "cohort":
-        profile = await _login_cohort(profile, args, secrets)
+        done = await _login_cohort(profile, args)
     else:
-        profile = await _login_discourse(profile, args, secrets)
-    path = save_profile(profile)
+        done = await _login_discourse(profile, args)
+    profile = save_login(done, secrets)
+    path = app_profiles_path()
     out.write(f"saved profile {profile.name} in {path}; secrets in {secrets.location}\n")
     return 0
 
 
-async def _login_cohort(
-    profile: Profile, args: argparse.Namespace, secrets: SecretStore
-) -> Profile:
-    from dataclasses import replace
+async def _login_cohort(profile: Profile, args: argparse.Namespace) -> ForumLogin:
+    from tui.forum.login import cohort_password_login, cohort_token_login
 
-    from tui.forum.native import login_with_password
-
-    assert profile.url is not None
     if args.token_stdin:
         token = sys.stdin.readline().strip()
         if not token:
             raise CliError("no token on standard input", 2)
-        username = args.username
-    else:
-        username = args.username or input("Username: ").strip()
-        password = getpass.getpass(f"Password for {username}: ")
-        token = await login_with_password(profile.url, username, password)
-    secrets.set(profile.name, "token", token)
-    return replace(profile, auth="token", username=username)
+        return await cohort_token_login(profile, token, args.username)
+    username = args.username or input("Username: ").strip()
+    password = getpass.getpass(f"Password for {username}: ")
+    return await cohort_password_login(profile, username, password)
 
 
-async def _login_discourse(
-    profile: Profile, args: argparse.Namespace, secrets: SecretStore
-) -> Profile:
-    from dataclasses import replace
-
+async def _login_discourse(profile: Profile, args: argparse.Namespace) -> ForumLogin:
     from tui.forum.discourse import auth
+    from tui.forum.login import discourse_admin_key_login, discourse_key_login
 
     assert profile.url is not None
     if args.api_key_stdin:
         if not args.username:
             raise CliError("an admin API key needs --username (its Api-Username)", 2)
-        key = sys.stdin.readline().strip()
-        secrets.set(profile.name, "api_key", key)
-        return replace(profile, auth="api_key", username=args.username)
+        return discourse_admin_key_login(profile, sys.stdin.readline(), args.username)
     padding = "oaep" if args.oaep else profile.padding
     result = await auth.login(
         profile.url,
@@ -358,12 +359,263 @@ async def _login_discourse(
         say=lambda text: print(text, file=sys.stderr),
         padding=padding,
     )
-    creds = result.credentials
-    secrets.set(profile.name, "user_api_key", creds.key)
-    if creds.client_id:
-        secrets.set(profile.name, "client_id", creds.client_id)
-    secrets.set(profile.name, "private_key_pem", result.private_pem)
-    return replace(profile, auth="user_api_key", padding=padding)
+    return discourse_key_login(profile, result, padding)
+
+
+def login_form(args: argparse.Namespace, out: TextIO) -> int:
+    """`cohort login` alone: the login screen, which asks for everything (a terminal only)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise CliError(
+            "name the forum to log in to: cohort login URL (without one, a form opens, "
+            "which needs a terminal)",
+            2,
+        )
+    from tui.terminal import StartupError, prepare
+
+    try:
+        startup = prepare(args)  # before Textual is imported: it reads --color then
+    except StartupError as exc:
+        raise CliError(str(exc), 2) from exc
+    from tui.first_run import run_login
+
+    try:
+        profile = run_login(startup)
+    except StartupError as exc:
+        raise CliError(str(exc), 2) from exc
+    if profile is None:
+        print("cohort: no forum was added", file=sys.stderr)
+        return 1
+    out.write(f"saved profile {profile.name}; open it with: cohort --forum {profile.name}\n")
+    return 0
+
+
+# -- writing: new topics and replies through the outbox ---------------------------------------
+
+EX_TEMPFAIL = 75  # sysexits.h: try again later (the post is queued)
+
+
+def read_body(stdin: TextIO | None = None) -> str:
+    """The post's text from standard input; a terminal or an empty text is refused."""
+    stream = stdin or sys.stdin
+    if stream.isatty():
+        raise CliError(
+            "write the post on standard input: cohort reply 12 < note.md, "
+            "or: echo 'Thanks!' | cohort reply 12",
+            2,
+        )
+    try:
+        text = stream.read()
+    except UnicodeDecodeError as exc:
+        raise CliError(f"standard input is not UTF-8 text (byte {exc.start})", 2) from exc
+    body = text.lstrip("\r\n").rstrip()
+    if not body:
+        raise CliError("standard input is empty: there is nothing to post", 2)
+    return body
+
+
+@contextmanager
+def _outbox(s: Session) -> Iterator[Outbox]:
+    from tui.forum.statedb import StateDbError, default_path
+
+    try:
+        outbox = Outbox(default_path(), s.profile.name)
+    except StateDbError as exc:
+        raise CliError(str(exc), 2) from exc
+    try:
+        yield outbox
+    finally:
+        outbox.close()
+
+
+async def _pick_category(s: Session, wanted: str) -> models.Category:
+    """`--category` as a slug, a name or an id, from the forum or else the cache."""
+    categories: list[models.Category] | None = None
+    error: ForumError | None = None
+    async for answer in s.repo.categories():
+        if answer.value is not None:
+            categories = list(answer.value)
+        if answer.error is not None:
+            error = answer.error
+    if categories is None:
+        if error is None or isinstance(error, Offline):
+            raise CliError(
+                "the forum cannot be reached and its categories are not cached, so "
+                f"{clean_line(wanted)!r} cannot be checked; nothing was queued",
+                EX_TEMPFAIL,
+            )
+        raise CliError(error.message)
+    key = wanted.strip().casefold()
+    by_id = [c for c in categories if key.isdigit() and c.id == int(key)]
+    by_slug = [c for c in categories if c.slug.casefold() == key]
+    by_name = [c for c in categories if c.name.casefold() == key]
+    for found in (by_id, by_slug, by_name):
+        if found:
+            return found[0]
+    choices = ", ".join(f"{c.slug} ({c.name})" for c in categories) or "none"
+    raise CliError(f"no category {clean_line(wanted)!r} on this forum; choose one of: {choices}", 2)
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:80] or "-"
+
+
+def _where(s: Session, item: OutboxItem, title: str | None = None) -> tuple[str, int, int]:
+    """Where a sent item landed: its URL (or "topic N post M"), topic and post number."""
+    result = item.result
+    if isinstance(result, models.TopicPage):
+        topic_id = result.topic.id
+        first = next((p for p in result.posts if p.post_number == 1), None)
+        number = first.post_number if first else 1
+        title = result.topic.title
+    else:
+        assert result is not None
+        topic_id, number = result.topic_id, result.post_number
+    if s.profile.url is None:
+        return f"topic {topic_id} post {number}", topic_id, number
+    if title is None:
+        cached = s.cache.get_topic(topic_id)
+        title = cached.title if cached else ""
+    return f"{s.profile.url}/t/{_slug(title)}/{topic_id}/{number}", topic_id, number
+
+
+def _what(item: OutboxItem) -> str:
+    if item.kind is OutboxKind.TOPIC:
+        return f"new topic {item.title!r}"
+    if item.kind is OutboxKind.REPLY:
+        to = f" post {item.reply_to_post_number}" if item.reply_to_post_number else ""
+        return f"reply to topic {item.topic_id}{to}"
+    return f"edit of post {item.post_id}"
+
+
+def _item_json(s: Session, item: OutboxItem) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "outbox_id": item.id,
+        "kind": item.kind,
+        "state": item.state,
+        "reason": item.reason,
+    }
+    if item.state is OutboxState.SENT and item.result is not None:
+        where, topic_id, number = _where(s, item)
+        data |= {"topic_id": topic_id, "post_number": number}
+        if s.profile.url is not None:
+            data["url"] = where
+        if isinstance(item.result, models.TopicPage):
+            data["topic"] = item.result.topic
+            data["post"] = next((p for p in item.result.posts if p.post_number == 1), None)
+        else:
+            data["post"] = item.result
+    return data
+
+
+QUEUED_NOTE = "it will be delivered by the next `cohort` run or `cohort send`"
+PROBLEM_NOTE = "the text is kept in the outbox: open cohort to fix and resend it, or discard it"
+
+
+async def _post(
+    args: argparse.Namespace, out: TextIO, s: Session, outbox: Outbox, item_id: int
+) -> int:
+    """Send what is due (this item and any earlier one) and say what became of the item."""
+    outbox.wake()
+    outcomes = await outbox.send_due(s.backend)
+    for other in outcomes:
+        if other.item.id != item_id:
+            print(f"cohort: also {_told(s, other.item)}", file=sys.stderr)
+    item = outbox.get(item_id)
+    if args.json:
+        emit_json({"forum": s.profile.name, **_item_json(s, item)}, out)
+    if item.state is OutboxState.SENT:
+        if not args.json:
+            out.write(_where(s, item, item.title)[0] + "\n")
+        return 0
+    if item.problem:
+        print(f"cohort: the forum refused it: {item.reason}; {PROBLEM_NOTE}", file=sys.stderr)
+        return 1
+    why = item.reason or "an earlier post to the same topic is still waiting"
+    print(f"cohort: not sent yet ({why}); it is queued: {QUEUED_NOTE}", file=sys.stderr)
+    return EX_TEMPFAIL
+
+
+def _told(s: Session, item: OutboxItem) -> str:
+    """One line about an item after a delivery round."""
+    if item.state is OutboxState.SENT:
+        return f"sent {_what(item)}: {_where(s, item, item.title)[0]}"
+    if item.problem:
+        return f"refused {_what(item)}: {item.reason}"
+    return f"queued {_what(item)}: {item.reason or 'waiting'}"
+
+
+async def new_topic(args: argparse.Namespace, out: TextIO) -> int:
+    title = " ".join(args.title.split())
+    if not title:
+        raise CliError("--title must not be empty", 2)
+    tags = [t.strip() for t in args.tag if t.strip()]
+    body = read_body()
+    async with session(args.forum) as s:
+        category = await _pick_category(s, args.category)
+        with _outbox(s) as outbox:
+            item = outbox.enqueue_topic(title, body, category.id, category.slug, tags)
+            return await _post(args, out, s, outbox, item.id)
+
+
+async def reply(args: argparse.Namespace, out: TextIO) -> int:
+    topic_id, post_number, forum_url = parse_topic(args.topic)
+    to = args.to if args.to is not None else post_number
+    if to is not None and to < 1:
+        raise CliError("--to: a post number is 1 or more", 2)
+    body = read_body()
+    async with session(args.forum or forum_url) as s:
+        cached = s.cache.get_topic(topic_id)
+        since = cached.highest_post_number if cached and cached.highest_post_number else None
+        with _outbox(s) as outbox:
+            item = outbox.enqueue_reply(topic_id, body, to, since_post_number=since)
+            return await _post(args, out, s, outbox, item.id)
+
+
+async def send(args: argparse.Namespace, out: TextIO) -> int:
+    """Deliver everything queued for the profile, now (backoffs skipped), and say how it went."""
+    async with session(args.forum) as s:
+        with _outbox(s) as outbox:
+            return await _send_all(args, out, s, outbox)
+
+
+async def _send_all(args: argparse.Namespace, out: TextIO, s: Session, outbox: Outbox) -> int:
+    """What `send` does once the forum and the outbox are open."""
+    outcomes: list[Outcome] = []
+    if outbox.pending():
+        outbox.wake()
+        outcomes = await outbox.send_due(s.backend)
+    waiting = outbox.pending()
+    problems = outbox.problems()
+    if args.json:
+        emit_json(
+            {
+                "forum": s.profile.name,
+                "attempted": [_item_json(s, o.item) for o in outcomes],
+                "queued": [_item_json(s, i) for i in waiting],
+                "problems": [_item_json(s, i) for i in problems],
+            },
+            out,
+        )
+    else:
+        if not outcomes and not waiting:
+            out.write("nothing to send\n")
+        for outcome in outcomes:
+            out.write(_told(s, outcome.item) + "\n")
+        attempted = {o.item.id for o in outcomes}
+        for item in waiting:
+            if item.id not in attempted:
+                out.write(f"queued {_what(item)}: {item.reason or 'waiting its turn'}\n")
+    if problems:
+        print(
+            f"cohort: {len(problems)} refused post{'s' if len(problems) > 1 else ''} "
+            f"in the outbox; {PROBLEM_NOTE}",
+            file=sys.stderr,
+        )
+    if waiting:
+        print(f"cohort: {len(waiting)} still queued; {QUEUED_NOTE}", file=sys.stderr)
+    if any(o.item.problem for o in outcomes):
+        return 1
+    return EX_TEMPFAIL if waiting else 0
 
 
 # -- entry ------------------------------------------------------------------------------------
@@ -376,12 +628,17 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], Coroutine[Any, Any, i
     "notifications": notifications,
     "config": show_config,
     "login": login,
+    "new": new_topic,
+    "reply": reply,
+    "send": send,
 }
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     command = COMMANDS[args.command]
     try:
+        if args.command == "login" and args.forum is None:
+            return login_form(args, out or sys.stdout)
         return asyncio.run(command(args, out or sys.stdout))
     except CliError as exc:
         print(f"cohort: {clean_line(str(exc))}", file=sys.stderr)

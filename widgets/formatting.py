@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from textual.content import Content
 
-from tui.forum.models import Freshness
+from tui.forum.models import Freshness, Notification, NotificationKind
 
 MINUTE = 60
 HOUR = 60 * MINUTE
@@ -68,3 +68,23 @@ def state_content(
     if loading:
         return Content.styled("loading…", "$text-muted")
     return Content.styled("fresh", "$success")
+
+
+_NOTIFICATION_VERBS = {
+    NotificationKind.REPLY: "replied to your post",
+    NotificationKind.MENTION: "mentioned you",
+    NotificationKind.QUOTED: "quoted you",
+    NotificationKind.REACTION: "reacted to your post",
+    NotificationKind.SOLVED: "accepted your answer",
+}
+
+
+def describe_notification(notification: Notification) -> str:
+    """One line saying what happened, as plain text (the caller shows it without markup):
+    "alice replied to your post in “Title”"."""
+    actor = notification.actor or "someone"
+    verb = _NOTIFICATION_VERBS.get(notification.kind, "notified you")
+    if notification.kind is NotificationKind.REACTION and notification.detail:
+        verb = f"reacted {notification.detail} to your post"
+    where = f" in “{notification.topic_title}”" if notification.topic_title else ""
+    return f"{actor} {verb}{where}"

@@ -308,6 +308,7 @@ class ThreadView(ScrollView, can_focus=True, inherit_bindings=False):
         self._row_of: dict[int, int] = {}
         self._tops: list[int] = [0]
         self._stale = False  # posts changed before the view had a size: lay out once it has
+        self.reader = ""  # the reader's username: their own posts are never marked new
         self._selected: int | None = None  # a key of `_tree.posts`
         self._announced: Post | None = None  # the post the last Selected message carried
         self._width = 0  # the text width (content less the bar column) of the layout
@@ -412,6 +413,15 @@ class ThreadView(ScrollView, can_focus=True, inherit_bindings=False):
     def links_of(self, post: Post) -> list[DocLink]:
         """The numbered links of `post`, numbered as the view shows them ("text[n]")."""
         return list(self._document(post).links)
+
+    def on_screen(self) -> list[Post]:
+        """The posts with at least one line in the viewport now (what has been read)."""
+        height = self._viewport_height()
+        if not self._rows or not height or self._stale:
+            return []
+        top = round(self.scroll_offset.y)
+        first, last = self._index_at(top), self._index_at(top + height - 1)
+        return [self._tree.posts[self._rows[i].key] for i in range(first, last + 1)]
 
     def line_texts(self) -> list[str]:
         """The plain text of every line of the thread as laid out now, without the bar
@@ -725,7 +735,11 @@ class ThreadView(ScrollView, can_focus=True, inherit_bindings=False):
     def _is_new(self, post: Post) -> bool:
         last = self._last_read
         return (
-            last is not None and post.post_number > last and not post.pending and not post.deleted
+            last is not None
+            and post.post_number > last
+            and not post.pending
+            and not post.deleted
+            and post.username != self.reader  # what one wrote is never news to them
         )
 
     def _reveal(self, key: int) -> bool:

@@ -53,6 +53,22 @@ def can_see_category(conn: sqlite3.Connection, viewer: Viewer, category_id: int)
     return category_id in visible_category_ids(conn, viewer)
 
 
+def can_see_topic(
+    conn: sqlite3.Connection, viewer: Viewer, topic_id: int, category_id: int
+) -> bool:
+    """A topic shows where its category does; a private message (whose category no one
+    sees) only to its participants (see store/private.py)."""
+    if can_see_category(conn, viewer, category_id):
+        return True
+    if viewer.user_id is None:
+        return False
+    row = conn.execute(
+        "SELECT 1 FROM topic_participants WHERE topic_id = ? AND user_id = ?",
+        (topic_id, viewer.user_id),
+    ).fetchone()
+    return row is not None
+
+
 def topic_row(conn: sqlite3.Connection, viewer: Viewer, topic_id: int) -> sqlite3.Row:
     """The topic, or NotFound when it does not exist, was deleted, or is hidden from the viewer.
 
@@ -61,7 +77,7 @@ def topic_row(conn: sqlite3.Connection, viewer: Viewer, topic_id: int) -> sqlite
     row = conn.execute(
         "SELECT * FROM topics WHERE id = ? AND deleted_at IS NULL", (topic_id,)
     ).fetchone()
-    if row is None or not can_see_category(conn, viewer, row["category_id"]):
+    if row is None or not can_see_topic(conn, viewer, topic_id, row["category_id"]):
         raise NotFound(f"topic {topic_id} not found")
     return row  # type: ignore[no-any-return]
 
@@ -72,7 +88,7 @@ def post_row(conn: sqlite3.Connection, viewer: Viewer, post_id: int) -> sqlite3.
            WHERE p.id = ? AND t.deleted_at IS NULL""",
         (post_id,),
     ).fetchone()
-    if row is None or not can_see_category(conn, viewer, row["category_id"]):
+    if row is None or not can_see_topic(conn, viewer, row["topic_id"], row["category_id"]):
         raise NotFound(f"post {post_id} not found")
     return row  # type: ignore[no-any-return]
 

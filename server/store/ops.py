@@ -10,6 +10,7 @@ from typing import Any
 
 from server.store import queries
 from server.store.common import (
+    can_see_topic,
     category_row,
     iso,
     now,
@@ -21,14 +22,16 @@ from server.store.common import (
 )
 from server.store.errors import Forbidden, Invalid, NotFound, StaleVersion
 from server.store.links import Link, PostText, analyse
-from server.store.viewer import Viewer, visible_category_ids
+from server.store.private import participant_ids
+from server.store.viewer import Viewer
 
 MAX_TITLE = 255
 MAX_TAGS = 5
 _TAG = re.compile(r"^[^\s,#@]{1,40}$")
 
-# A reply outranks a quote, which outranks a mention: one notice per person per post.
-_NOTICE_RANK = {"reply": 3, "quoted": 2, "mention": 1}
+# A reply outranks a quote, which outranks a mention, which outranks the notice every
+# participant of a private message gets: one notice per person per post.
+_NOTICE_RANK = {"reply": 4, "quoted": 3, "mention": 2, "private_message": 1}
 
 
 def _check_title(title: str) -> None:
@@ -94,7 +97,7 @@ def _notify(
     if target is None:
         return
     who = Viewer(target["id"], target["username"], bool(target["is_moderator"]))
-    if topic["category_id"] not in visible_category_ids(conn, who):
+    if not can_see_topic(conn, who, topic["id"], topic["category_id"]):
         return
     cur = conn.execute(
         """INSERT INTO notifications (user_id, kind, actor_id, topic_id, post_id, data, created_at)
@@ -120,13 +123,17 @@ def _notify_for_post(
     text: PostText,
     reply_to_user: int | None,
     already: set[int] | None = None,
+    participants: list[int] | None = None,
 ) -> None:
+    """`participants`: the people in a private message, each told of a new post."""
     notices: dict[int, str] = {}
 
     def offer(user_id: int, kind: str) -> None:
         if _NOTICE_RANK[kind] > _NOTICE_RANK.get(notices.get(user_id, ""), 0):
             notices[user_id] = kind
 
+    for user_id in participants or ():
+        offer(user_id, "private_message")
     if reply_to_user is not None:
         offer(reply_to_user, "reply")
     for name in text.quoted:
@@ -247,7 +254,15 @@ def create_post(
         post_id=post["id"],
         data={"post_number": post["post_number"]},
     )
-    _notify_for_post(conn, topic, post["id"], user_id, text, reply_to_user)
+    _notify_for_post(
+        conn,
+        topic,
+        post["id"],
+        user_id,
+        text,
+        reply_to_user,
+        participants=participant_ids(conn, topic_id),
+    )
     # What queries.post would read back, known without reading: a post this new has no
     # reactions, bookmarks, replies or likes yet, and its author may edit it.
     author = conn.execute("SELECT username, name FROM users WHERE id = ?", (user_id,)).fetchone()
@@ -378,6 +393,8 @@ def update_topic(
             )
     old_category = topic["category_id"]
     if "category" in changes:
+        if participant_ids(conn, topic_id):
+            raise Forbidden("a private message stays private: it cannot be moved")
         cat = category_row(conn, viewer, changes["category"])
         conn.execute("UPDATE topics SET category_id = ? WHERE id = ?", (cat["id"], topic_id))
         if cat["id"] != old_category:

@@ -10,8 +10,20 @@ from typing import Any
 
 import orjson
 
-from server.store.common import can_see_category, category_row, iso, now, topic_row
+from server.store.common import (
+    can_see_topic,
+    category_row,
+    iso,
+    now,
+    topic_row,
+)
 from server.store.errors import CursorExpired, Invalid, NotFound, Unauthorized
+from server.store.private import (
+    MESSAGES_SLUG,
+    PARTICIPATING,
+    participants,
+    unread_message_count,
+)
 from server.store.viewer import Viewer, ids_param, visible_category_ids
 
 FIRST_CHUNK = 20
@@ -75,6 +87,7 @@ def me(conn: sqlite3.Connection, viewer: Viewer) -> dict[str, Any]:
         "groups": groups,
         "created_at": iso(row["created_at"]),
         "unread_notifications": unread,
+        "unread_messages": unread_message_count(conn, viewer.user_id),
     }
 
 
@@ -172,6 +185,7 @@ def _topic_dict(row: sqlite3.Row, tags: list[str]) -> dict[str, Any]:
         "last_read_post_number": last_read,
         "unread_count": max(unread, 0),
         "seen": last_read is not None,
+        "private_message": row["category_slug"] == MESSAGES_SLUG,
     }
 
 
@@ -357,9 +371,40 @@ def post(conn: sqlite3.Connection, viewer: Viewer, post_id: int) -> dict[str, An
             WHERE p.id = ? AND t.deleted_at IS NULL""",
         (post_id,),
     )
-    if not rows or not can_see_category(conn, viewer, rows[0][-1]):
+    if not rows or not can_see_topic(conn, viewer, rows[0][1], rows[0][-1]):
         raise NotFound(f"post {post_id} not found")
     return _post_dicts(conn, viewer, rows)[0]
+
+
+def reactors(conn: sqlite3.Connection, viewer: Viewer, post_id: int) -> dict[str, Any]:
+    """Who reacted to a post, and how: each reaction in the order it first appeared (as
+    on the post), its people newest first. NotFound exactly where `post` says so; a
+    deleted post shows no reactions, as it shows none on the post itself."""
+    rows = _tuples(
+        conn,
+        """SELECT p.deleted_at, t.category_id, t.id FROM posts p JOIN topics t ON t.id = p.topic_id
+           WHERE p.id = ? AND t.deleted_at IS NULL""",
+        (post_id,),
+    )
+    if not rows or not can_see_topic(conn, viewer, rows[0][2], rows[0][1]):
+        raise NotFound(f"post {post_id} not found")
+    if rows[0][0] is not None:
+        return {"reactions": []}
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for name, username, full_name, created_at in _tuples(
+        conn,
+        """SELECT r.name, u.username, u.name, r.created_at
+           FROM reactions r JOIN users u ON u.id = r.user_id
+           WHERE r.post_id = ?
+           ORDER BY (SELECT MIN(r2.created_at) FROM reactions r2
+                     WHERE r2.post_id = r.post_id AND r2.name = r.name),
+                    r.name, r.created_at DESC, r.user_id DESC""",
+        (post_id,),
+    ):
+        by_name.setdefault(name, []).append(
+            {"username": username, "name": full_name, "created_at": iso(created_at)}
+        )
+    return {"reactions": [{"name": n, "users": users} for n, users in by_name.items()]}
 
 
 def post_id_for_number(conn: sqlite3.Connection, topic_id: int, number: int) -> int:
@@ -380,9 +425,11 @@ def topic_view(conn: sqlite3.Connection, viewer: Viewer, topic_id: int) -> dict[
         (viewer.user_id, topic_id),
     ).fetchone()
     # A hidden topic answers exactly like a missing one (as common.topic_row does).
-    if row is None or not can_see_category(conn, viewer, row["category_id"]):
+    if row is None or not can_see_topic(conn, viewer, topic_id, row["category_id"]):
         raise NotFound(f"topic {topic_id} not found")
     topic = _topic_dict(row, _tags_for(conn, [topic_id])[topic_id])
+    if topic["private_message"]:
+        topic["participants"] = participants(conn, topic_id)
     # Every post id, as one JSON array built by SQLite: a long thread has thousands, and
     # a Python object per row costs several times more. SQLite keeps a subquery's ORDER
     # BY under an order-sensitive aggregate (its regression test tkt2942 holds it).
@@ -442,9 +489,10 @@ def bookmarks(conn: sqlite3.Connection, viewer: Viewer) -> dict[str, Any]:
         conn,
         f"""SELECT {_POST_COLUMNS} {_POST_FROM}
             JOIN bookmarks b ON b.post_id = p.id AND b.user_id = ?
-            WHERE t.deleted_at IS NULL AND t.category_id IN (SELECT value FROM json_each(?))
+            WHERE t.deleted_at IS NULL AND (t.category_id IN (SELECT value FROM json_each(?))
+                                            OR t.id IN {PARTICIPATING})
             ORDER BY b.created_at DESC""",
-        (viewer.user_id, visible),
+        (viewer.user_id, visible, viewer.user_id),
     )
     posts = _post_dicts(conn, viewer, rows)
     topics = topics_by_ids(conn, viewer, [p["topic_id"] for p in posts])
@@ -460,10 +508,11 @@ def bookmarks(conn: sqlite3.Connection, viewer: Viewer) -> dict[str, Any]:
 def unread_notification_count(conn: sqlite3.Connection, viewer: Viewer) -> int:
     visible = ids_param(visible_category_ids(conn, viewer))
     row = conn.execute(
-        """SELECT COUNT(*) FROM notifications n LEFT JOIN topics t ON t.id = n.topic_id
+        f"""SELECT COUNT(*) FROM notifications n LEFT JOIN topics t ON t.id = n.topic_id
            WHERE n.user_id = ? AND n.read_at IS NULL
-             AND (n.topic_id IS NULL OR t.category_id IN (SELECT value FROM json_each(?)))""",
-        (viewer.user_id, visible),
+             AND (n.topic_id IS NULL OR t.category_id IN (SELECT value FROM json_each(?))
+                  OR t.id IN {PARTICIPATING})""",
+        (viewer.user_id, visible, viewer.user_id),
     ).fetchone()
     return int(row[0])
 
@@ -483,9 +532,10 @@ def notifications(
     where = [
         "n.user_id = ?",
         "(n.topic_id IS NULL OR (t.deleted_at IS NULL"
-        " AND t.category_id IN (SELECT value FROM json_each(?))))",
+        " AND (t.category_id IN (SELECT value FROM json_each(?))"
+        f" OR t.id IN {PARTICIPATING})))",
     ]
-    params: list[Any] = [viewer.user_id, visible]
+    params: list[Any] = [viewer.user_id, visible, viewer.user_id]
     if unread_only:
         where.append("n.read_at IS NULL")
     if cursor:
@@ -544,11 +594,12 @@ def topic_links(conn: sqlite3.Connection, viewer: Viewer, topic_id: int) -> dict
         counts: dict[str, int] = dict(
             _tuples(
                 conn,
-                """SELECT l2.url, COUNT(*) FROM links l2 JOIN topics t2 ON t2.id = l2.topic_id
+                f"""SELECT l2.url, COUNT(*) FROM links l2 JOIN topics t2 ON t2.id = l2.topic_id
                    WHERE l2.url IN (SELECT value FROM json_each(?)) AND t2.deleted_at IS NULL
-                     AND t2.category_id IN (SELECT value FROM json_each(?))
+                     AND (t2.category_id IN (SELECT value FROM json_each(?))
+                          OR t2.id IN {PARTICIPATING})
                    GROUP BY l2.url""",
-                (json.dumps(sorted({r["url"] for r in rows})), visible),
+                (json.dumps(sorted({r["url"] for r in rows})), visible, viewer.user_id or -1),
             )
         )
     finally:
@@ -693,11 +744,12 @@ def changes(
         visible_ids = visible_category_ids(conn, viewer)
         visible = ids_param(visible_ids)
         rows = conn.execute(
-            """SELECT * FROM changes WHERE seq > ?
-                 AND (category_id IS NULL OR category_id IN (SELECT value FROM json_each(?)))
+            f"""SELECT * FROM changes WHERE seq > ?
+                 AND (category_id IS NULL OR category_id IN (SELECT value FROM json_each(?))
+                      OR topic_id IN {PARTICIPATING})
                  AND (user_id IS NULL OR user_id = ?)
                ORDER BY seq LIMIT ?""",
-            (since, visible, viewer.user_id or -1, limit),
+            (since, visible, viewer.user_id or -1, viewer.user_id or -1, limit),
         ).fetchall()
     finally:
         conn.execute("COMMIT")

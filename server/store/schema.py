@@ -195,6 +195,88 @@ MIGRATIONS: list[list[str]] = [
             INSERT INTO topics_fts(rowid, title) VALUES (new.id, new.title);
         END""",
     ],
+    # 2: the peer-learning community: study groups, events, mentors, private messages.
+    [
+        # Study groups are the groups of migration 1 (their members already see the
+        # categories the group is given): `name` stays the handle (the slug), as in
+        # Discourse; admin-made groups keep being managed by moderators (invite).
+        "ALTER TABLE groups ADD COLUMN full_name TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE groups ADD COLUMN goal TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE groups ADD COLUMN expectations TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE groups ADD COLUMN admission TEXT NOT NULL DEFAULT 'invite'",
+        "ALTER TABLE groups ADD COLUMN meeting_weekday INTEGER",  # 0 Monday .. 6 Sunday
+        "ALTER TABLE groups ADD COLUMN meeting_time TEXT",  # HH:MM, wall time in the zone
+        "ALTER TABLE groups ADD COLUMN meeting_timezone TEXT",  # IANA name
+        "ALTER TABLE groups ADD COLUMN meeting_minutes INTEGER",
+        "ALTER TABLE groups ADD COLUMN meeting_place TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE groups ADD COLUMN meeting_link TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE groups ADD COLUMN category_id INTEGER REFERENCES categories(id)",
+        "ALTER TABLE groups ADD COLUMN updated_at REAL",
+        "ALTER TABLE group_members ADD COLUMN roles TEXT NOT NULL DEFAULT '[]'",  # JSON list
+        "ALTER TABLE group_members ADD COLUMN joined_at REAL",
+        "CREATE INDEX group_members_user ON group_members(user_id, group_id)",
+        """CREATE TABLE group_requests (
+            group_id INTEGER NOT NULL REFERENCES groups(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            message TEXT NOT NULL DEFAULT '',
+            created_at REAL NOT NULL,
+            PRIMARY KEY (group_id, user_id)
+        )""",
+        # Private messages are topics in the one category of kind 'messages', which no
+        # one sees as a category; each one is seen by its participants only.
+        "ALTER TABLE categories ADD COLUMN kind TEXT NOT NULL DEFAULT 'forum'",
+        """CREATE TABLE topic_participants (
+            topic_id INTEGER NOT NULL REFERENCES topics(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            added_at REAL NOT NULL,
+            PRIMARY KEY (topic_id, user_id)
+        )""",
+        "CREATE INDEX topic_participants_user ON topic_participants(user_id, topic_id)",
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            starts_at REAL NOT NULL,
+            ends_at REAL NOT NULL,
+            timezone TEXT NOT NULL,
+            location TEXT NOT NULL DEFAULT '',
+            link TEXT NOT NULL DEFAULT '',
+            group_id INTEGER REFERENCES groups(id),
+            topic_id INTEGER REFERENCES topics(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            deleted_at REAL
+        )""",
+        "CREATE INDEX events_starts ON events(starts_at)",
+        "CREATE INDEX events_group ON events(group_id, starts_at)",
+        """CREATE TABLE event_rsvps (
+            event_id INTEGER NOT NULL REFERENCES events(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            status TEXT NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (event_id, user_id)
+        )""",
+        # A group's weekly meetings are computed from its schedule, never stored; an
+        # answer to one is kept against the group and the meeting's local date.
+        """CREATE TABLE meeting_rsvps (
+            group_id INTEGER NOT NULL REFERENCES groups(id),
+            occurrence TEXT NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            status TEXT NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (group_id, occurrence, user_id)
+        )""",
+        "ALTER TABLE users ADD COLUMN open_to_mentoring INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE users ADD COLUMN mentoring_hours INTEGER",  # per month; NULL: not said
+        """CREATE TABLE user_expertise (
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            tag TEXT NOT NULL COLLATE NOCASE,
+            position INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (user_id, tag)
+        )""",
+        "CREATE INDEX user_expertise_tag ON user_expertise(tag, user_id)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,6 +2,9 @@
 
 The words a person types never reach FTS5's query language: each becomes a quoted
 string, so `AND`, `NEAR`, `*` and stray quotes are plain words.
+
+Private messages are left out, as on Discourse, unless the query says `in:messages`
+(or `in:personal`): then only the asker's own private messages are searched.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from server.store.common import iso
 from server.store.errors import Invalid
+from server.store.private import PARTICIPATING
 from server.store.queries import MAX_PAGE, clamp_limit
 from server.store.viewer import Viewer, ids_param, visible_category_ids
 
@@ -25,6 +29,7 @@ class SearchQuery:
     category: str | None = None
     tags: list[str] = field(default_factory=list)
     in_title: bool = False
+    in_messages: bool = False
     status: str | None = None
     before: float | None = None
     after: float | None = None
@@ -54,6 +59,8 @@ def parse_query(q: str) -> SearchQuery:
             query.tags.extend(t for t in word[4:].split(",") if t)
         elif lower == "in:title":
             query.in_title = True
+        elif lower in ("in:messages", "in:personal"):
+            query.in_messages = True
         elif lower.startswith("status:"):
             status = lower[7:]
             if status not in ("solved", "unsolved"):
@@ -83,7 +90,13 @@ def search(
 ) -> dict[str, Any]:
     query = parse_query(q)
     if not query.terms and not (
-        query.user or query.category or query.tags or query.status or query.before or query.after
+        query.user
+        or query.category
+        or query.tags
+        or query.status
+        or query.before
+        or query.after
+        or query.in_messages
     ):
         raise Invalid("search needs some words or a filter", code="missing_field")
     page = clamp_limit(limit, 20)
@@ -91,13 +104,21 @@ def search(
         raise Invalid("offset out of range", code="invalid_field")
     where = ["t.deleted_at IS NULL", "p.deleted_at IS NULL"]
     params: list[Any] = []
-    visible = visible_category_ids(conn, viewer)
-    if query.category is not None:
-        row = conn.execute("SELECT id FROM categories WHERE slug = ?", (query.category,)).fetchone()
-        # An unknown or hidden category matches nothing, exactly alike.
-        visible = [row[0]] if row is not None and row[0] in visible else []
-    where.append("t.category_id IN (SELECT value FROM json_each(?))")
-    params.append(ids_param(visible))
+    if query.in_messages:
+        where.append(f"t.id IN {PARTICIPATING}")
+        params.append(viewer.user_id or -1)
+        if query.category is not None:
+            where.append("0")  # no category holds private messages
+    else:
+        visible = visible_category_ids(conn, viewer)
+        if query.category is not None:
+            row = conn.execute(
+                "SELECT id FROM categories WHERE slug = ?", (query.category,)
+            ).fetchone()
+            # An unknown or hidden category matches nothing, exactly alike.
+            visible = [row[0]] if row is not None and row[0] in visible else []
+        where.append("t.category_id IN (SELECT value FROM json_each(?))")
+        params.append(ids_param(visible))
     if query.user is not None:
         where.append("u.username = ?")
         params.append(query.user)
@@ -171,6 +192,7 @@ def search(
             "category": query.category,
             "tags": query.tags,
             "in_title": query.in_title,
+            "in_messages": query.in_messages,
             "status": query.status,
         },
     }

@@ -22,20 +22,26 @@ ANONYMOUS = Viewer(None)
 
 
 def visible_category_ids(conn: sqlite3.Connection, viewer: Viewer) -> list[int]:
-    """Public categories, plus restricted ones the viewer belongs to (moderators see all)."""
+    """Public categories, plus restricted ones the viewer belongs to (moderators see all).
+
+    The category holding private messages (kind 'messages') is no one's: its topics are
+    shown to their participants one by one (common.can_see_topic), moderators included.
+    """
     if viewer.is_moderator:
-        rows = conn.execute("SELECT id FROM categories").fetchall()
+        rows = conn.execute("SELECT id FROM categories WHERE kind = 'forum'").fetchall()
     elif viewer.user_id is None:
         rows = conn.execute(
-            "SELECT id FROM categories WHERE id NOT IN (SELECT category_id FROM category_groups)"
+            """SELECT id FROM categories WHERE kind = 'forum'
+                 AND id NOT IN (SELECT category_id FROM category_groups)"""
         ).fetchall()
     else:
         rows = conn.execute(
             """SELECT id FROM categories
-               WHERE id NOT IN (SELECT category_id FROM category_groups)
-                  OR id IN (SELECT cg.category_id FROM category_groups cg
-                            JOIN group_members gm ON gm.group_id = cg.group_id
-                            WHERE gm.user_id = ?)""",
+               WHERE kind = 'forum'
+                 AND (id NOT IN (SELECT category_id FROM category_groups)
+                      OR id IN (SELECT cg.category_id FROM category_groups cg
+                                JOIN group_members gm ON gm.group_id = cg.group_id
+                                WHERE gm.user_id = ?))""",
             (viewer.user_id,),
         ).fetchall()
     return [int(r[0]) for r in rows]

@@ -38,6 +38,9 @@ FACTS = Facts(
     hostile_topic_id=None,  # no fixture holds hostile text (the mapping tests inject some)
     solved_topic_id=None,  # no fixture topic has an accepted answer
     linked_topic_id=280,
+    # post_action_users__discourse_api.json lists john_smith, then jane_smith (oldest first).
+    reacted_post_id=3651,  # post 5 of topic 280, which two people liked
+    reactors=(("like", ("jane_smith", "john_smith")),),
 )
 
 

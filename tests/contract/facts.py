@@ -23,6 +23,8 @@ class Facts:
     hostile_topic_id: int | None = None  # a topic whose title and body hold escapes/markup
     solved_topic_id: int | None = None  # a topic with an accepted answer
     linked_topic_id: int | None = None  # a topic with links in its posts
+    reacted_post_id: int | None = None  # a post others reacted to, and who, newest first:
+    reactors: tuple[tuple[str, tuple[str, ...]], ...] = ()  # ((reaction, (username, ...)), ...)
 
 
 @dataclass

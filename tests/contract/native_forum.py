@@ -101,6 +101,8 @@ def _fill(conn: sqlite3.Connection, token: str) -> Facts:
         reply_to_post_number=int(mine["post_number"]),
     )
     ops.set_reaction(conn, as_user("ben"), int(mine["id"]), "clap", True, ["like", "clap"])
+    ops.set_reaction(conn, as_user("ola"), int(mine["id"]), "like", True, ["like", "clap"])
+    ops.set_reaction(conn, as_user("chen"), int(mine["id"]), "clap", True, ["like", "clap"])
     public = "(SELECT id FROM categories WHERE id NOT IN (SELECT category_id FROM category_groups))"
     topic_id = _one(
         conn,
@@ -136,6 +138,8 @@ def _fill(conn: sqlite3.Connection, token: str) -> Facts:
         hostile_topic_id=hostile_id,
         solved_topic_id=solved_id,
         linked_topic_id=linked_id,
+        reacted_post_id=int(mine["id"]),
+        reactors=(("clap", ("chen", "ben")), ("like", ("ola",))),
     )
 
 

@@ -17,6 +17,7 @@ from tui.forum.models import (
     Link,
     NotificationList,
     Post,
+    Reactors,
     ResourceList,
     SearchPage,
     SiteInfo,
@@ -132,6 +133,11 @@ class ForumBackend(Protocol):
         ...
 
     async def post(self, post_id: int) -> Post: ...
+
+    async def reactors(self, post_id: int) -> list[Reactors]:
+        """Who reacted to the post, and how: one entry per reaction, its people newest
+        first. One request, made only when asked (the Feedback pane's selected post)."""
+        ...
 
     async def search(self, query: str, *, offset: int = 0) -> SearchPage: ...
 

@@ -599,6 +599,34 @@ def save_profile(profile: Profile, *, user_path: Path | None = None) -> Path:
     return target
 
 
+def check_profile_name(name: str) -> str:
+    """`name` if it can name a saved profile; ConfigError saying why not."""
+    try:
+        checked = _profile_name(name)
+    except _Bad as bad:
+        raise ConfigError(str(bad), key="name") from None
+    if checked == EMBEDDED:
+        raise ConfigError("embedded is the local forum's name; choose another", key="name")
+    return checked
+
+
+def set_default_profile(name: str, *, user_path: Path | None = None) -> Path:
+    """Make `name` the default profile in the app-owned profiles.toml; returns that path.
+
+    The profile must be saved there already. A `default_profile` in the user's own
+    config.toml still wins (the caller can tell by loading the config again).
+    """
+    target = app_profiles_path(user_path)
+    with file_lock(target):
+        raw = _read_toml(target) or {}
+        _check_file(raw, target)
+        if name not in raw.get("profiles", {}):
+            raise ConfigError(f"no saved profile named {_show(name)}", file=target)
+        raw["default_profile"] = name
+        write_private_file(target, _APP_HEADER + tomli_w.dumps(raw))
+    return target
+
+
 def remove_profile(name: str, *, user_path: Path | None = None) -> bool:
     """Forget a profile the app saved; False if profiles.toml did not hold it.
 
@@ -614,6 +642,8 @@ def remove_profile(name: str, *, user_path: Path | None = None) -> bool:
         if name not in profiles:
             return False
         del profiles[name]
+        if raw.get("default_profile") == name:  # set_default_profile's: it would dangle
+            del raw["default_profile"]
         write_private_file(target, _APP_HEADER + tomli_w.dumps(raw))
     return True
 
@@ -623,6 +653,17 @@ def _url_name(url: str) -> str:
     rest = url.split("://", 1)[1]
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", rest).strip("-.")[:64].strip("-.")
     return name or "forum"
+
+
+def unsaved_url(config: Config, forum: str | None) -> bool:
+    """Whether `--forum` names a forum URL no profile has (a first run for that forum);
+    False for anything else, including a bad value (reported where it is used)."""
+    if forum is None:
+        return False
+    try:
+        return profile_for(config, forum).kind == "url"
+    except ConfigError:
+        return False
 
 
 def profile_for(config: Config, name_or_url: str) -> Profile:

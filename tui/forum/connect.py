@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ import httpx
 
 from tui.forum.backend import ForumBackend, ForumError, Offline
 from tui.forum.config import Profile
+from tui.forum.http_errors import short
 from tui.forum.native import NativeBackend
 from tui.forum.secrets import SecretStore
 
@@ -31,11 +33,22 @@ async def probe(url: str, *, http: httpx.AsyncClient | None = None) -> Software:
             if answer.status_code == 200 and _json_field(answer, "categories") is not None:
                 return "discourse"
         except httpx.HTTPError as exc:
-            raise Offline(f"cannot reach {base}: {type(exc).__name__}") from exc
+            raise Offline(f"cannot reach {base}: {_why(exc)}") from exc
     finally:
         if http is None:
             await client.aclose()
     raise ForumError(f"{base} is neither a Cohort server nor a Discourse forum")
+
+
+def _why(exc: httpx.HTTPError) -> str:
+    """What went wrong, in words: a TLS refusal is named as one (it is not an outage)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            reason = short(getattr(cause, "verify_message", None) or cause.reason or str(cause))
+            return f"its TLS certificate was not accepted ({reason})"
+        cause = cause.__cause__ or cause.__context__
+    return short(str(exc)) or type(exc).__name__
 
 
 def _json_field(response: httpx.Response, key: str) -> object:

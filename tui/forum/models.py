@@ -155,6 +155,25 @@ class Reaction:
 
 
 @dataclass(frozen=True, slots=True)
+class Reactor:
+    """Someone who reacted to a post. `created_at` is None where the forum does not say
+    when (Discourse's list of likers)."""
+
+    username: str
+    name: str = ""
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reactors:
+    """Who reacted to a post with one reaction, newest first (so the Feedback pane can
+    say who, not just how many)."""
+
+    name: str
+    users: tuple[Reactor, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Post:
     """One post. `raw` is Markdown; a Discourse post that came without it has only
     `cooked` HTML, which the renderer turns into the same structure."""

@@ -51,6 +51,8 @@ from tui.forum.models import (
     NotificationList,
     Post,
     Reaction,
+    Reactor,
+    Reactors,
     Resource,
     ResourceList,
     ResourceShare,
@@ -131,6 +133,20 @@ def _topic(d: dict[str, Any]) -> Topic:
 def _reaction(d: dict[str, Any]) -> Reaction:
     return Reaction(
         name=as_line(d, "name"), count=as_int(d, "count", 0), reacted=as_bool(d, "reacted")
+    )
+
+
+def _reactors(d: dict[str, Any]) -> Reactors:
+    return Reactors(
+        name=as_line(d, "name"),
+        users=tuple(
+            Reactor(
+                username=as_line(u, "username"),
+                name=as_line(u, "name", ""),
+                created_at=as_opt_time(u, "created_at"),
+            )
+            for u in as_dicts(d, "users")
+        ),
     )
 
 
@@ -498,6 +514,10 @@ class NativeBackend:
     async def post(self, post_id: int) -> Post:
         data = await self._get(f"/posts/{post_id}")
         return parsed(lambda: _post(data))
+
+    async def reactors(self, post_id: int) -> list[Reactors]:
+        data = await self._get(f"/posts/{post_id}/reactions")
+        return parsed(lambda: [_reactors(r) for r in as_dicts(data, "reactions")])
 
     async def search(self, query: str, *, offset: int = 0) -> SearchPage:
         params = {"q": query}

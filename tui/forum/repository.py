@@ -13,6 +13,7 @@ from disk does not freeze the event loop.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -40,6 +41,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _ANONYMOUS = User(id=0, username="")  # stands for "no one is logged in" inside `me`
+FIRST_SCREEN = 40  # posts of a cached thread read for its first frame (a screen holds fewer)
 FETCH_BATCH = 100  # post ids asked for at once (the backend splits further as its forum needs)
 
 
@@ -196,16 +198,23 @@ class Repository:
         yield Answer(page, Freshness.FRESH)
 
     async def thread(
-        self, topic_id: int, *, max_fetch: int | None = None
+        self, topic_id: int, *, max_fetch: int | None = None, first_screen: bool = False
     ) -> AsyncIterator[Answer[TopicPage]]:
         """A thread with every post that can be had: the cached ones first; then the
         topic afresh (head, post ids, first chunk) and only the posts not cached yet.
 
         `max_fetch` caps how many posts beyond the first chunk are fetched this time
         (None: all). While posts are still coming, answers have `complete=False`.
+        `first_screen`: a long cached thread's first posts come first, alone (a screen
+        opening it paints them in a fraction of the time the whole thread takes to read).
         """
         cache = self.cache
-        cached = await self._c(cache.get_thread, topic_id)
+        limit = FIRST_SCREEN + 1 if first_screen else None
+        cached = await self._c(cache.get_thread, topic_id, limit=limit)
+        if cached is not None and first_screen and len(cached.posts) > FIRST_SCREEN:
+            screenful = dataclasses.replace(cached, posts=cached.posts[:FIRST_SCREEN])
+            yield Answer(screenful, Freshness.STALE, complete=False)
+            cached = await self._c(cache.get_thread, topic_id)
         if cached is not None:
             if self._still_fresh(await self._c(cache.fetched_at, THREAD, topic_id)):
                 yield Answer(cached, Freshness.FRESH)
@@ -293,6 +302,12 @@ class Repository:
             raise ValueError("pending posts live in the outbox, not in the cache")
         await self._c(self.cache.put_posts, [post])
         await self._c(self.cache.invalidate_lists, post.topic_id)
+
+    async def remember_topic(self, page: TopicPage) -> None:
+        """A topic the forum accepted (a new topic sent): cache its thread now, and let
+        the lists it belongs to be read again."""
+        await self._c(self.cache.put_thread, page)
+        await self._c(self.cache.invalidate_lists, page.topic.id)
 
     async def forget_post(self, post_id: int) -> None:
         """A post was deleted: keep a tombstone (as the forum does), out of search."""

@@ -172,7 +172,13 @@ class Syncer:
         while not stop.is_set():
             step = asyncio.ensure_future(self.step(wait))
             stopped = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({step, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                await asyncio.wait({step, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:  # the caller is going away: take both along
+                for task in (step, stopped):
+                    task.cancel()
+                await asyncio.gather(step, stopped, return_exceptions=True)
+                raise
             if not step.done():
                 step.cancel()
                 await asyncio.gather(step, return_exceptions=True)

@@ -27,11 +27,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from tui import keymap
+from tui.forum.cache import Cache
 from tui.forum.models import Category, Freshness, TopicList, TopicSummary
 from tui.forum.repository import Answer, Repository
 from tui.forum.sanitize import clean_line
 from tui.keys import KeysMixin
-from tui.screens.guidelines import GuidelinesScreen
+from tui.messages import ForumChanged, InboxChanged, OutboxUpdate
 from widgets.category_table import CategoryInfo, CategoryTable
 from widgets.formatting import UNICODE_MARKS, Marks, state_content
 from widgets.topic_table import TopicTable
@@ -66,6 +67,7 @@ class HomeScreen(KeysMixin, Screen[None]):
         self.marks = marks
         self.repo: Repository | None = None
         self.username = ""
+        self.unread_notifications = 0
         self.filter = FILTERS[0]
         self.category: Category | None = None  # None: topics of every category
         self.tag: str | None = None
@@ -102,6 +104,30 @@ class HomeScreen(KeysMixin, Screen[None]):
             self.load(with_categories=True)
 
     # -- called by the app ------------------------------------------------------------------
+
+    def paint_cached(self, cache: Cache) -> None:
+        """Show what the cache holds before the forum is open (the first frame of a
+        start); the repository's answers later refresh it in place."""
+        try:
+            categories = cache.get_categories()
+            me = cache.get_me()
+            key = self._list_key()
+            cached = cache.get_topic_list(cache.list_key(key.filter, key.category_id, key.tag))
+        except Exception as exc:  # a damaged cache is rebuilt by the repository later
+            self.log.error("reading the cache failed", exc)
+            return
+        if me is not None:
+            self.username = me.username
+        if categories:
+            table = self.query_one(CategoryTable)
+            table.show(categories)
+            self._categories_loaded = True
+            self.query_one(CategoryInfo).show(table.highlighted)
+        if cached is not None:
+            self._show_topics(cached.topics, new_list=True)
+            self._shown, self._pages = key, [cached.topics]
+            self._next_cursor = cached.next_cursor
+        self._set_state(loading=True)
 
     def attach(self, repo: Repository) -> None:
         """Start showing the forum `repo` reads."""
@@ -189,9 +215,54 @@ class HomeScreen(KeysMixin, Screen[None]):
         self.refresh_bindings()
 
     def action_guidelines(self) -> None:
+        from tui.screens.guidelines import GuidelinesScreen  # Markdown: not needed to start
+
         category = self._guidelines_category()
         if category is not None:
             self.app.push_screen(GuidelinesScreen(category))
+
+    def action_new_topic(self) -> None:
+        """Write a new topic (c), in the category open here if one is."""
+        from tui.screens.compose import ComposeRequest, ComposeScreen
+
+        category = self.category.id if self.category is not None else None
+        self.app.push_screen(ComposeScreen(ComposeRequest("topic", category_id=category)))
+
+    @on(OutboxUpdate)
+    def _outbox_moved(self, event: OutboxUpdate) -> None:
+        """A new topic sent shows in the list; one the forum refused goes back into the
+        composer with its text and the reason (threads do the same for replies)."""
+        from tui.forum.outbox import OutboxKind, OutboxState
+
+        topics = [o.item for o in event.outcomes if o.item.kind is OutboxKind.TOPIC]
+        if any(item.state is OutboxState.SENT for item in topics) and self.repo is not None:
+            self.load(with_categories=False)
+        offered = getattr(self.app, "problems_offered", None)
+        refused = [i for i in topics if i.problem and isinstance(offered, set)]
+        if refused and self.is_current and isinstance(offered, set):
+            from tui.screens.compose import ComposeRequest, ComposeScreen
+
+            item = refused[0]
+            if item.id not in offered:
+                offered.add(item.id)
+                self.app.push_screen(ComposeScreen(ComposeRequest.for_problem(item)))
+
+    @on(ForumChanged)
+    def _forum_changed(self, event: ForumChanged) -> None:
+        """New topics and replies elsewhere: the list is read again (the cursor stays)."""
+        if self.repo is not None and not self._loading:
+            self.load(with_categories=event.result.categories_changed)
+
+    @on(InboxChanged)
+    def _inbox_changed(self, event: InboxChanged) -> None:
+        self.unread_notifications = event.notifications.unread_count
+        self._show_status()
+
+    def action_share(self) -> None:
+        """Share a resource (s): a new topic, in the category open here if one is."""
+        from tui.screens.share import ShareScreen
+
+        self.app.push_screen(ShareScreen(category=self.category))
 
     # j / k / g g / G move in the focused table; a count prefix moves that many rows, and
     # before G it names the row to go to (1 is the first), as in vim.
@@ -445,6 +516,8 @@ class HomeScreen(KeysMixin, Screen[None]):
         parts: list[Content | str | tuple[str, str]] = [(self.source, "bold")]
         if self.username:
             parts += [" · you are ", (self.username, "bold")]
+        if self.unread_notifications:
+            parts += [" · ", (f"{self.unread_notifications} unread in your inbox (g i)", "bold")]
         if self._categories_loaded:
             count = len(self.query_one(CategoryTable).categories)
             parts.append(f" · {count} categor{'y' if count == 1 else 'ies'}")

@@ -30,7 +30,7 @@ import math
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 from urllib.parse import unquote, urlencode, urlsplit
 
@@ -51,9 +51,12 @@ __all__ = [
     "DiscourseCredentials",
     "LoginError",
     "LoginResult",
+    "LoginStart",
     "Padding",
+    "PasteFlow",
     "api_key_credentials",
     "authorization_url",
+    "begin_login",
     "decrypt_payload",
     "generate_keypair",
     "login",
@@ -63,6 +66,8 @@ __all__ = [
     "probe_device_flow",
     "revoke",
     "start_device_flow",
+    "start_paste_flow",
+    "with_username",
 ]
 
 Padding = Literal["pkcs1", "oaep"]
@@ -133,6 +138,44 @@ class DeviceFlow:
     def open_url(self) -> str:
         """The address to open: it names the request, so only the code is left to type."""
         return self.verification_uri_with_request or self.verification_uri
+
+
+@dataclass(frozen=True)
+class PasteFlow:
+    """A paste login in progress: the address to approve on any device, and what the
+    pasted answer must match (this attempt's key and nonce)."""
+
+    url: str
+    nonce: str
+    client_id: str
+    padding: Padding
+    private_pem: str = field(repr=False)
+
+    @property
+    def expected_chars(self) -> int:
+        """How long the Base64 payload is, for a terminal reading it line by line."""
+        return _b64_chars(_load_private_key(self.private_pem).key_size // 8)
+
+    def credentials(self, pasted: str) -> DiscourseCredentials:
+        """The key in what the user pasted; LoginError saying what is wrong with it."""
+        return decrypt_payload(
+            pasted,
+            self.private_pem,
+            padding=self.padding,
+            expected_nonce=self.nonce,
+            client_id=self.client_id,
+        )
+
+
+@dataclass(frozen=True)
+class LoginStart:
+    """A login begun: the device code to show where the forum offers one, and always the
+    paste flow (the fallback, or the user's choice). Both deliver to `private_pem`."""
+
+    paste: PasteFlow
+    device: DeviceFlow | None
+    device_refused: bool  # the forum offers the device flow but would not start one
+    private_pem: str = field(repr=False)
 
 
 # Keys and identifiers
@@ -220,6 +263,32 @@ def authorization_url(
         "padding": _check_padding(padding),
     }
     return f"{_site(base_url)}/user-api-key/new?{urlencode(query)}"
+
+
+def start_paste_flow(
+    base_url: str,
+    *,
+    private_pem: str,
+    public_key_pem: str,
+    client_id: str,
+    scopes: Iterable[str] = DEFAULT_SCOPES,
+    application_name: str = APPLICATION_NAME,
+    padding: Padding = "pkcs1",
+) -> PasteFlow:
+    """A paste login: a fresh nonce and the address where the user approves it."""
+    nonce = new_nonce()
+    url = authorization_url(
+        base_url,
+        public_key_pem=public_key_pem,
+        client_id=client_id,
+        nonce=nonce,
+        scopes=scopes,
+        application_name=application_name,
+        padding=padding,
+    )
+    return PasteFlow(
+        url=url, nonce=nonce, client_id=client_id, padding=padding, private_pem=private_pem
+    )
 
 
 # Decrypting the payload
@@ -589,7 +658,7 @@ def _read_payload(prompt: Callable[[str], str], expected_chars: int) -> str:
     return "\n".join(lines)
 
 
-async def _with_username(
+async def with_username(
     http: httpx.AsyncClient, site: str, credentials: DiscourseCredentials
 ) -> DiscourseCredentials:
     """Fill in the username from /session/current.json, when the forum tells it."""
@@ -605,6 +674,53 @@ async def _with_username(
     if isinstance(name, str) and clean_line(name).strip():
         return dataclasses.replace(credentials, username=clean_line(name).strip())
     return credentials
+
+
+async def begin_login(
+    http: httpx.AsyncClient,
+    base_url: str,
+    *,
+    padding: Padding = "pkcs1",
+    scopes: Iterable[str] = DEFAULT_SCOPES,
+    application_name: str = APPLICATION_NAME,
+) -> LoginStart:
+    """Start a login: a fresh key pair and client id, the device code where the forum
+    offers it, and the paste flow in any case. What to show, and how to finish, is the
+    caller's: a terminal prompt (`login`) or a screen."""
+    site = _site(base_url)
+    scope_list = tuple(scopes)
+    _scope_param(scope_list)
+    _check_padding(padding)
+    # A 2048-bit key takes a noticeable moment: off the event loop, so a screen stays live.
+    private_pem, public_pem = await asyncio.to_thread(generate_keypair)
+    client_id = new_client_id()
+    paste = start_paste_flow(
+        site,
+        private_pem=private_pem,
+        public_key_pem=public_pem,
+        client_id=client_id,
+        scopes=scope_list,
+        application_name=application_name,
+        padding=padding,
+    )
+    device: DeviceFlow | None = None
+    refused = False
+    if await probe_device_flow(http, site):
+        try:
+            device = await start_device_flow(
+                http,
+                site,
+                public_key_pem=public_pem,
+                client_id=client_id,
+                scopes=scope_list,
+                application_name=application_name,
+                padding=padding,
+            )
+        except LoginError as exc:
+            if exc.code != "unavailable":
+                raise
+            refused = True
+    return LoginStart(paste=paste, device=device, device_refused=refused, private_pem=private_pem)
 
 
 async def login(
@@ -624,94 +740,44 @@ async def login(
     fine). The returned private key belongs with the other secrets (never in the config).
     """
     site = _site(base_url)
-    scope_list = tuple(scopes)
-    _scope_param(scope_list)
-    _check_padding(padding)
-    private_pem, public_pem = generate_keypair()
-    client_id = new_client_id()
     own = http is None
     client = http if http is not None else httpx.AsyncClient(timeout=30.0)
     try:
-        credentials: DiscourseCredentials | None = None
-        if await probe_device_flow(client, site):
-            try:
-                flow = await start_device_flow(
-                    client,
-                    site,
-                    public_key_pem=public_pem,
-                    client_id=client_id,
-                    scopes=scope_list,
-                    application_name=application_name,
-                    padding=padding,
-                )
-            except LoginError as exc:
-                if exc.code != "unavailable":
-                    raise
-                say("The forum's device login is not available; using the paste login.")
-            else:
-                say("To log in, open this address on any device (a phone is fine):")
-                say(flow.open_url)
-                say(f"and enter the code  {flow.user_code}")
-                if flow.verification_uri_with_request:
-                    say(f"(or open {flow.verification_uri} and type the code there)")
-                minutes = max(1, flow.expires_in // 60)
-                say(f"Waiting for approval; the code is valid for {minutes} minutes...")
-                credentials = await poll_device_flow(client, flow, private_pem, sleep=sleep)
-        if credentials is None:
-            credentials = await _paste_login(
-                site,
-                prompt=prompt,
-                say=say,
-                private_pem=private_pem,
-                public_pem=public_pem,
-                client_id=client_id,
-                scopes=scope_list,
-                application_name=application_name,
-                padding=padding,
-            )
-        credentials = await _with_username(client, site, credentials)
+        start = await begin_login(
+            client, site, padding=padding, scopes=scopes, application_name=application_name
+        )
+        if start.device_refused:
+            say("The forum's device login is not available; using the paste login.")
+        flow = start.device
+        if flow is not None:
+            say("To log in, open this address on any device (a phone is fine):")
+            say(flow.open_url)
+            say(f"and enter the code  {flow.user_code}")
+            if flow.verification_uri_with_request:
+                say(f"(or open {flow.verification_uri} and type the code there)")
+            minutes = max(1, flow.expires_in // 60)
+            say(f"Waiting for approval; the code is valid for {minutes} minutes...")
+            credentials = await poll_device_flow(client, flow, start.private_pem, sleep=sleep)
+        else:
+            credentials = _paste_login(start.paste, prompt=prompt, say=say)
+        credentials = await with_username(client, site, credentials)
     finally:
         if own:
             await client.aclose()
-    return LoginResult(credentials=credentials, private_pem=private_pem)
+    return LoginResult(credentials=credentials, private_pem=start.private_pem)
 
 
-async def _paste_login(
-    site: str,
-    *,
-    prompt: Callable[[str], str],
-    say: Callable[[str], None],
-    private_pem: str,
-    public_pem: str,
-    client_id: str,
-    scopes: tuple[str, ...],
-    application_name: str,
-    padding: Padding,
+def _paste_login(
+    flow: PasteFlow, *, prompt: Callable[[str], str], say: Callable[[str], None]
 ) -> DiscourseCredentials:
-    nonce = new_nonce()
-    url = authorization_url(
-        site,
-        public_key_pem=public_pem,
-        client_id=client_id,
-        nonce=nonce,
-        scopes=scopes,
-        application_name=application_name,
-        padding=padding,
-    )
     say("To log in, open this address in a browser on any device (a phone is fine),")
     say("log in to the forum, approve the request, and copy the block of text it shows:")
-    say(url)
-    expected = _b64_chars(_load_private_key(private_pem).key_size // 8)
+    say(flow.url)
+    expected = flow.expected_chars
     for attempt in range(1, _PASTE_ATTEMPTS + 1):
         pasted = _read_payload(prompt, expected)
         try:
-            return decrypt_payload(
-                pasted,
-                private_pem,
-                padding=padding,
-                expected_nonce=nonce,
-                client_id=client_id,
-            )
+            return flow.credentials(pasted)
         except LoginError as exc:
             if attempt == _PASTE_ATTEMPTS or exc.code == "bad_private_key":
                 raise

@@ -56,6 +56,7 @@ from tui.forum.models import (
     Link,
     NotificationList,
     Post,
+    Reactors,
     ResourceList,
     SearchPage,
     SiteInfo,
@@ -459,6 +460,16 @@ class DiscourseBackend:
     async def post(self, post_id: int) -> Post:
         body = await self._get(f"/posts/{int(post_id)}.json")
         return parsed(lambda: mapping.post(body, main_reaction=self._main_reaction))
+
+    async def reactors(self, post_id: int) -> list[Reactors]:
+        """Who liked the post: one request to /post_action_users.json (core Discourse; with
+        discourse-reactions its main reaction is the like). The plugin's other reactions
+        keep their counts on the post but not their people here."""
+        body = await self._get(
+            "/post_action_users.json",
+            {"id": str(int(post_id)), "post_action_type_id": str(mapping.LIKE_ACTION)},
+        )
+        return parsed(lambda: mapping.likers(body))
 
     async def search(self, query: str, *, offset: int = 0) -> SearchPage:
         page = max(0, offset) // mapping.SEARCH_PAGE_SIZE + 1

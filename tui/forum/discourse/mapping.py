@@ -46,6 +46,8 @@ from tui.forum.models import (
     NotificationList,
     Post,
     Reaction,
+    Reactor,
+    Reactors,
     SearchPage,
     SearchResult,
     SiteInfo,
@@ -251,6 +253,18 @@ def users(data: Any) -> list[User]:
             found.append(user(_opt_object(item, "user") or item))
         return found
     return [user(item) for item in as_dicts(body, "post_action_users")]
+
+
+def likers(data: Any) -> list[Reactors]:
+    """/post_action_users.json?post_action_type_id=2: who liked a post. Discourse lists
+    them oldest first (PostActionUsersController orders by created_at) without saying
+    when, so the order is turned round and the times stay unknown. With discourse-reactions
+    the main reaction is the like, so this is its people too; nobody gives no entry."""
+    people = tuple(
+        Reactor(username=as_line(item, "username"), name=_name(item))
+        for item in reversed(as_dicts(_object(data, "the likers"), "post_action_users"))
+    )
+    return [Reactors(name=LIKE, users=people)] if people else []
 
 
 def site_payload(data: Any) -> dict[str, Any]:
