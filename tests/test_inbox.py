@@ -429,7 +429,7 @@ async def test_the_apps_own_look_at_the_inbox_updates_the_list(tmp_path: Path) -
             NotificationKind.MENTION, actor="dave", topic_id=made[0].topic_id
         )
         fresh = await forum.notifications()
-        screen.post_message(InboxChanged(fresh, [newer.id]))
+        screen.post_message(InboxChanged(fresh, [newer.id], None))
         await settle(pilot)
         assert rows(app)[0].id == newer.id and len(rows(app)) == len(made) + 1
         assert highlighted(app).id == kept.id  # the reader's row stays under the cursor

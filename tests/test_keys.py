@@ -266,7 +266,7 @@ async def test_a_user_keymap_remaps_single_keys_and_chords(tmp_path: Path) -> No
 
 
 async def test_the_footer_and_help_show_the_users_keys(tmp_path: Path) -> None:
-    app = cohort(tmp_path, {"home.refresh": "f5", "thread.solved": "S"})
+    app = cohort(tmp_path, {"home.refresh": "f5", "thread.parent": "S"})
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         footer = {(k.key_display, k.description) for k in app.screen.query(FooterKey)}
@@ -274,12 +274,12 @@ async def test_the_footer_and_help_show_the_users_keys(tmp_path: Path) -> None:
         assert not any(key == "r" for key, _ in footer)
         probe = await probe_on(pilot)
         footer = {(k.key_display, k.description) for k in probe.query(FooterKey)}
-        assert ("S", "Go to the accepted answer") in footer
+        assert ("S", keymap.FOOTER_LABELS["thread.parent"]) in footer
         await press(pilot, "question_mark")
         assert isinstance(app.screen, HelpScreen)
         thread = app.screen.section("thread").plain
-        assert "S" in line_of(thread, "Go to the accepted answer").split()
-        assert "(your key)" in line_of(thread, "Go to the accepted answer")
+        assert "S" in line_of(thread, "The post this replies to").split()
+        assert "(your key)" in line_of(thread, "The post this replies to")
         assert "f5" in line_of(app.screen.section("home").plain, "Refresh").split()
 
 

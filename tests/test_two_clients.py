@@ -20,6 +20,7 @@ from tests.pilot import settle
 from tests.serverproc import ServerProcess
 from tui.app import CohortApp
 from tui.forum.backend import ForumBackend
+from tui.forum.community import community_of
 from tui.forum.models import Post
 from tui.forum.native import NativeBackend
 from tui.screens.compose import ComposeScreen
@@ -116,3 +117,14 @@ async def test_two_people_see_each_others_replies_live(
         # Ada's inbox heard that Ben answered her topic.
         await until(pilots, lambda: ada.unread_notifications >= 1, "Ada's notice")
         assert any("ben" in n.message for n in ada._notifications)
+
+        # A private word from Ben: Ada's home status line counts it.
+        community = community_of(ben.backend) if ben.backend is not None else None
+        assert community is not None
+        await community.start_conversation(["ada"], "Notes", "Can you share yours?", key="n1")
+        await until(pilots, lambda: ada.unread_messages == 1, "Ada's unread conversation")
+        await until(
+            pilots,
+            lambda: "1 unread conversation (g m)" in str(ada.home.query_one("#status").render()),
+            "the count on Ada's home screen",
+        )

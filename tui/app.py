@@ -133,6 +133,7 @@ class CohortApp(App[int]):
         self.outbox: Outbox | None = None
         self.me: User | None = None
         self.unread_notifications = 0
+        self.unread_messages: int | None = None  # None: the forum has no private messages
         self.problems_offered: set[int] = set()  # refused outbox items reopened this run
         self._seen_notifications: set[int] | None = None
         self._inbox_checked = 0.0
@@ -374,15 +375,31 @@ class CohortApp(App[int]):
         fresh: list[Notification] = [] if seen is None else [n for n in unread if n.id not in seen]
         self._seen_notifications = (seen or set()) | {n.id for n in latest.notifications}
         self.unread_notifications = latest.unread_count
+        self.unread_messages = await self._unread_conversations()
         from tui.messages import InboxChanged
 
-        self._tell(InboxChanged(latest, [n.id for n in fresh]))
+        self._tell(InboxChanged(latest, [n.id for n in fresh], self.unread_messages))
         for notification in fresh[:NOTICES_AT_ONCE]:
             self.notify(describe_notification(notification), timeout=6, markup=False)
         if len(fresh) > NOTICES_AT_ONCE:
             self.notify(f"… and {len(fresh) - NOTICES_AT_ONCE} more in your inbox (g i).")
         if fresh and self.ring_bell:
             self.bell()
+
+    async def _unread_conversations(self) -> int | None:
+        """Private conversations with unread posts, where the forum has them."""
+        from tui.forum.backend import ForumError
+        from tui.forum.community import community_of
+
+        backend = self.backend
+        community = community_of(backend) if backend is not None else None
+        if community is None or community.unsupported("conversations") is not None:
+            return None
+        try:
+            return (await community.conversations()).unread_topics
+        except ForumError as exc:  # the count is a courtesy; keep the last one known
+            self.log.info("counting unread messages failed", exc.message)
+            return self.unread_messages
 
     def _tell(self, message: Message) -> None:
         """Post `message` to every screen on the stack (hidden ones keep up too)."""
@@ -439,6 +456,34 @@ class CohortApp(App[int]):
             focus_categories()
         else:
             home.query_one("#categories").focus()
+
+    def action_groups(self) -> None:
+        """Study groups (g y), over the screen they were asked from."""
+        from tui.screens.groups import GroupsScreen  # not needed to start
+
+        if not isinstance(self.screen, GroupsScreen):
+            self.push_screen(GroupsScreen())
+
+    def action_events(self) -> None:
+        """Upcoming events and group meetings (g e)."""
+        from tui.screens.events import EventsScreen  # not needed to start
+
+        if not isinstance(self.screen, EventsScreen):
+            self.push_screen(EventsScreen())
+
+    def action_people(self) -> None:
+        """People and mentors (g p)."""
+        from tui.screens.people import PeopleScreen  # not needed to start
+
+        if not isinstance(self.screen, PeopleScreen):
+            self.push_screen(PeopleScreen())
+
+    def action_messages(self) -> None:
+        """Private conversations (g m)."""
+        from tui.screens.messages import MessagesScreen  # not needed to start
+
+        if not isinstance(self.screen, MessagesScreen):
+            self.push_screen(MessagesScreen())
 
     def action_add_forum(self) -> None:
         """Log in to another forum and save it as a profile (g f); this one stays open."""

@@ -109,13 +109,13 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("send", help="deliver the posts waiting in the outbox")
     _output_flags(p)
 
-    from tui.community_cli import add_parsers as add_community_parsers
+    from tui.community_args import add_parsers as add_community_parsers
 
     add_community_parsers(sub, _output_flags)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.community_cli import COMMANDS as COMMUNITY_COMMANDS
+    from tui.community_args import COMMANDS as COMMUNITY_COMMANDS
 
     if args.command in COMMUNITY_COMMANDS:
         from tui.community_cli import run as run_community

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from tui.community_args import MAX_DAYS
 from tui.forum.backend import ForumError
 from tui.forum.community import Community, Event, Person, StudyGroup, community_of
 from tui.forum.config import ConfigError
@@ -26,41 +27,7 @@ from tui.forum.ics import calendar
 from tui.forum.sanitize import clean_line
 from tui.forum.secrets import SecretError
 
-COMMANDS = ("groups", "events", "people")
-DEFAULT_DAYS = 7
-MAX_DAYS = 366  # the server's widest window
 WRAP = 76
-
-
-def add_parsers(sub: Any, output_flags: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = sub.add_parser("groups", help="list study groups, or show one with its members")
-    output_flags(p)
-    p.add_argument("slug", metavar="GROUP", nargs="?", help="show this group in full")
-    p.add_argument("--mine", action="store_true", help="only the groups you are in")
-    p.add_argument("--search", metavar="WORDS", help="words in a group's name or goal")
-
-    p = sub.add_parser(
-        "events",
-        help="upcoming events and group meetings; --ics writes those you are going to",
-    )
-    output_flags(p)
-    p.add_argument("--group", metavar="SLUG", help="only this study group's")
-    p.add_argument(
-        "--days", type=int, default=DEFAULT_DAYS, help=f"how far ahead (default {DEFAULT_DAYS})"
-    )
-    p.add_argument("--going", action="store_true", help="only events you are going to")
-    p.add_argument(
-        "--ics",
-        metavar="FILE",
-        help="write the events you are going to as an iCalendar file ('-': standard output)",
-    )
-
-    p = sub.add_parser("people", help="find people and mentors, or show one profile")
-    output_flags(p)
-    p.add_argument("username", metavar="USERNAME", nargs="?", help="show this person's profile")
-    p.add_argument("--mentors", action="store_true", help="only people open to mentoring")
-    p.add_argument("--expertise", metavar="TAG", help="only people with this expertise")
-    p.add_argument("--search", metavar="WORDS", help="words in a name or bio")
 
 
 # -- shared ------------------------------------------------------------------------------------
@@ -324,4 +291,4 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return 0
 
 
-__all__ = ["COMMANDS", "add_parsers", "run"]
+__all__ = ["run"]

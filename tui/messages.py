@@ -30,9 +30,13 @@ class ForumChanged(Message):
 
 
 class InboxChanged(Message):
-    """The notifications were read again; `fresh` are unread ones not seen before."""
+    """The notifications were read again; `fresh` are unread ones not seen before;
+    `unread_messages` private conversations with unread posts (None: not known)."""
 
-    def __init__(self, notifications: NotificationList, fresh: list[int]) -> None:
+    def __init__(
+        self, notifications: NotificationList, fresh: list[int], unread_messages: int | None
+    ) -> None:
         super().__init__()
         self.notifications = notifications
         self.fresh = fresh
+        self.unread_messages = unread_messages

@@ -19,7 +19,8 @@ from server.store.common import now
 from server.store.times import parse_clock, zone
 from server.store.viewer import Viewer
 
-_OFFSET = re.compile(r"^\+(\d+)d (\d\d:\d\d) (\S+)$")
+_OFFSET = re.compile(r"^\+(\d+)d(?: (\w+day))? (\d\d:\d\d) (\S+)$")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _PROFILE = ("expertise", "open_to_mentoring", "mentoring_hours")
 
 
@@ -138,14 +139,20 @@ def seed(conn: sqlite3.Connection, data: dict[str, Any] | None = None) -> dict[s
 
 def at(offset: str, start: float) -> tuple[float, str]:
     """ "+3d 18:00 Europe/Berlin" as (UTC timestamp, zone name): that wall-clock time, the
-    given number of days after `start`'s date in that zone."""
+    given number of days after `start`'s date in that zone. "+3d saturday 10:00 ..." is
+    the first Saturday at least 3 days on, so an event called "Saturday study hall" falls
+    on a Saturday whenever the sample is seeded."""
     match = _OFFSET.match(offset)
     if match is None:
-        raise ValueError(f"{offset!r}: expected '+<days>d HH:MM <IANA zone>'")
-    days, clock, name = match.groups()
+        raise ValueError(f"{offset!r}: expected '+<days>d [weekday] HH:MM <IANA zone>'")
+    days, weekday, clock, name = match.groups()
     tz = zone(name)
     hour, minute = (int(p) for p in parse_clock(clock, "time").split(":"))
     day = datetime.fromtimestamp(start, tz).date() + timedelta(days=int(days))
+    if weekday is not None:
+        if weekday.lower() not in _WEEKDAYS:
+            raise ValueError(f"{offset!r}: {weekday!r} is not a weekday")
+        day += timedelta(days=(_WEEKDAYS.index(weekday.lower()) - day.weekday()) % 7)
     local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
     return local.timestamp(), tz.key
 

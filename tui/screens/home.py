@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -31,8 +32,8 @@ from tui.forum.cache import Cache
 from tui.forum.models import Category, Freshness, TopicList, TopicSummary
 from tui.forum.repository import Answer, Repository
 from tui.forum.sanitize import clean_line
-from tui.keys import KeysMixin
 from tui.messages import ForumChanged, InboxChanged, OutboxUpdate
+from tui.table_keys import TableKeys
 from widgets.category_table import CategoryInfo, CategoryTable
 from widgets.formatting import UNICODE_MARKS, Marks, state_content
 from widgets.topic_table import TopicTable
@@ -57,7 +58,7 @@ class ListKey:
     tag: str | None
 
 
-class HomeScreen(KeysMixin, Screen[None]):
+class HomeScreen(TableKeys, Screen[None]):
     KEY_CONTEXT = "home"
     BINDINGS = keymap.bindings("home")
 
@@ -68,6 +69,7 @@ class HomeScreen(KeysMixin, Screen[None]):
         self.repo: Repository | None = None
         self.username = ""
         self.unread_notifications = 0
+        self.unread_messages = 0
         self.filter = FILTERS[0]
         self.category: Category | None = None  # None: topics of every category
         self.tag: str | None = None
@@ -256,6 +258,7 @@ class HomeScreen(KeysMixin, Screen[None]):
     @on(InboxChanged)
     def _inbox_changed(self, event: InboxChanged) -> None:
         self.unread_notifications = event.notifications.unread_count
+        self.unread_messages = event.unread_messages or 0
         self._show_status()
 
     def action_share(self) -> None:
@@ -264,30 +267,8 @@ class HomeScreen(KeysMixin, Screen[None]):
 
         self.app.push_screen(ShareScreen(category=self.category))
 
-    # j / k / g g / G move in the focused table; a count prefix moves that many rows, and
-    # before G it names the row to go to (1 is the first), as in vim.
-
-    def action_down(self) -> None:
-        table = self._focused_table()
-        if table is not None:
-            row = table.cursor_row + self.count_or(1)
-            table.move_cursor(row=min(row, max(table.row_count - 1, 0)))
-
-    def action_up(self) -> None:
-        table = self._focused_table()
-        if table is not None:
-            table.move_cursor(row=max(table.cursor_row - self.count_or(1), 0))
-
-    def action_first(self) -> None:
-        table = self._focused_table()
-        if table is not None:
-            table.move_cursor(row=0)
-
-    def action_last(self) -> None:
-        table = self._focused_table()
-        if table is not None and table.row_count:
-            row = table.row_count if self.count is None else self.count
-            table.move_cursor(row=min(max(row, 1), table.row_count) - 1)
+    def keyed_table(self) -> DataTable[Any] | None:
+        return self._focused_table()
 
     @on(DataTable.RowSelected, "#categories")
     def _category_clicked(self, event: DataTable.RowSelected) -> None:
@@ -518,6 +499,10 @@ class HomeScreen(KeysMixin, Screen[None]):
             parts += [" · you are ", (self.username, "bold")]
         if self.unread_notifications:
             parts += [" · ", (f"{self.unread_notifications} unread in your inbox (g i)", "bold")]
+        if self.unread_messages:
+            unread = self.unread_messages
+            plural = "" if unread == 1 else "s"
+            parts += [" · ", (f"{unread} unread conversation{plural} (g m)", "bold")]
         if self._categories_loaded:
             count = len(self.query_one(CategoryTable).categories)
             parts.append(f" · {count} categor{'y' if count == 1 else 'ies'}")

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,13 +29,13 @@ from tui.forum.backend import ForumError, Offline
 from tui.forum.models import Freshness, Notification, NotificationList
 from tui.forum.repository import Answer, Repository
 from tui.forum.sanitize import clean_line
-from tui.keys import KeysMixin
 from tui.messages import InboxChanged
+from tui.table_keys import TableKeys
 from widgets.formatting import ASCII_MARKS, marks_for, state_content
 from widgets.inbox_list import ASCII_ICONS, UNICODE_ICONS, InboxList, preview
 
 
-class InboxScreen(KeysMixin, Screen[None]):
+class InboxScreen(TableKeys, Screen[None]):
     BINDINGS = keymap.bindings("inbox")
     KEY_CONTEXT = "inbox"
 
@@ -149,23 +150,8 @@ class InboxScreen(KeysMixin, Screen[None]):
     def action_refresh(self) -> None:
         self.load()
 
-    # j / k / g g / G move in the list; a count moves that many rows, or before G names one.
-
-    def action_down(self) -> None:
-        table = self.table
-        table.move_cursor(row=min(table.cursor_row + self.count_or(1), max(table.row_count - 1, 0)))
-
-    def action_up(self) -> None:
-        self.table.move_cursor(row=max(self.table.cursor_row - self.count_or(1), 0))
-
-    def action_first(self) -> None:
-        self.table.move_cursor(row=0)
-
-    def action_last(self) -> None:
-        table = self.table
-        if table.row_count:
-            row = table.row_count if self.count is None else self.count
-            table.move_cursor(row=min(max(row, 1), table.row_count) - 1)
+    def keyed_table(self) -> DataTable[Any] | None:
+        return self.table
 
     # -- events -------------------------------------------------------------------------------
 

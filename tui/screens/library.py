@@ -15,10 +15,9 @@ link index (Discourse) is said to have none, plainly, and sharing still works th
 from __future__ import annotations
 
 import asyncio
-import webbrowser
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,15 +28,14 @@ from textual.worker import WorkerState
 
 from tui import keymap
 from tui.forum.backend import ForumBackend, ForumError, Offline
-from tui.forum.document import is_openable
 from tui.forum.models import Category, Resource, ResourceList, ResourceShare
 from tui.forum.outbox import OutboxItem, OutboxState
 from tui.forum.repository import Repository
 from tui.forum.sanitize import clean_line
 from tui.forum.sharing import read_share
-from tui.keys import KeysMixin
+from tui.links import open_link
 from tui.messages import OutboxUpdate
-from tui.screens.thread import local_browser, over_ssh
+from tui.table_keys import TableKeys
 from widgets.formatting import state_content
 from widgets.resource_library import ResourceTable, preview
 
@@ -61,7 +59,7 @@ class LibraryKey:
     sort: str
 
 
-class LibraryScreen(KeysMixin, Screen[None]):
+class LibraryScreen(TableKeys, Screen[None]):
     BINDINGS = keymap.bindings("library")
     KEY_CONTEXT = "library"
 
@@ -179,17 +177,7 @@ class LibraryScreen(KeysMixin, Screen[None]):
         if resource is None:
             self._say("no resource is highlighted")
             return
-        url = resource.url
-        if not is_openable(url):
-            self._say("not opened (only http and https links open): ", url)
-            return
-        browser = local_browser()
-        if browser is None:
-            self.app.copy_to_clipboard(url)
-            why = "over SSH" if over_ssh() else "no browser here"
-            self._say(f"{why}: copied instead ", url)
-            return
-        self._launch(browser, url)
+        open_link(self, resource.url, self._say)
 
     def action_copy_link(self) -> None:
         resource = self.table.highlighted
@@ -236,23 +224,8 @@ class LibraryScreen(KeysMixin, Screen[None]):
         self._paging_failed = False
         self.load()
 
-    # j / k / g g / G move in the list; a count moves that many rows, or before G names one.
-
-    def action_down(self) -> None:
-        table = self.table
-        table.move_cursor(row=min(table.cursor_row + self.count_or(1), max(table.row_count - 1, 0)))
-
-    def action_up(self) -> None:
-        self.table.move_cursor(row=max(self.table.cursor_row - self.count_or(1), 0))
-
-    def action_first(self) -> None:
-        self.table.move_cursor(row=0)
-
-    def action_last(self) -> None:
-        table = self.table
-        if table.row_count:
-            row = table.row_count if self.count is None else self.count
-            table.move_cursor(row=min(max(row, 1), table.row_count) - 1)
+    def keyed_table(self) -> DataTable[Any] | None:
+        return self.table
 
     # -- events -------------------------------------------------------------------------------
 
@@ -472,22 +445,6 @@ class LibraryScreen(KeysMixin, Screen[None]):
         from tui.screens.thread import ThreadScreen
 
         self.app.push_screen(ThreadScreen(share.topic_id, post_number=share.post_number))
-
-    @work(thread=True, exclusive=True, group="library-browser")
-    def _launch(self, browser: webbrowser.BaseBrowser, url: str) -> None:
-        """Start the browser off the event loop (some controllers wait for it)."""
-        try:
-            opened = browser.open(url, new=2)
-        except Exception:  # any failure of someone else's program: fall back to copying
-            opened = False
-        self.app.call_from_thread(self._launched, url, opened)
-
-    def _launched(self, url: str, opened: bool) -> None:
-        if opened:
-            self._say("opened ", url)
-        else:
-            self.app.copy_to_clipboard(url)
-            self._say("the browser did not start: copied instead ", url)
 
     def _open_filter(self, mode: FilterMode, value: str) -> None:
         field = self.query_one("#library-filter", Input)

@@ -24,10 +24,9 @@ and a post counts as read once it has been on screen, here and on the forum.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-import os
 import sys
-import webbrowser
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -35,6 +34,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
@@ -43,13 +43,14 @@ from textual.widgets import Footer, Static
 
 from tui import keymap
 from tui.forum.backend import ForumBackend, ForumError
-from tui.forum.document import is_openable, render_post
+from tui.forum.document import render_post
 from tui.forum.feedback import LIKE, reacted, with_bookmark, with_reaction, with_solution
 from tui.forum.models import Freshness, Link, Post, TopicPage, User
 from tui.forum.outbox import Outbox, OutboxItem, OutboxKind, OutboxState
 from tui.forum.repository import Repository
 from tui.forum.sanitize import clean_line
 from tui.keys import KeysMixin
+from tui.links import open_link
 from tui.messages import ForumChanged, OutboxUpdate
 from widgets.feedback_pane import FeedbackPane
 from widgets.formatting import marks_for, state_content
@@ -60,35 +61,6 @@ FOLD_WIDTH = 110  # narrower than this, the panes fold away
 SEEN_EVERY = 1.0  # seconds between looks at which posts are on screen (read marks)
 REACTORS_AFTER = 0.3  # seconds the selection rests before asking who reacted
 Pane = Literal["resources", "feedback"]
-CONSOLE_BROWSERS = frozenset({"www-browser", "links", "elinks", "lynx", "w3m"})
-
-
-def over_ssh() -> bool:
-    return bool(os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"))
-
-
-def local_browser() -> webbrowser.BaseBrowser | None:
-    """A graphical browser this session may start, or None (over SSH, no display, or only
-    a console browser, which would fight the TUI for the terminal)."""
-    if over_ssh():
-        return None
-    has_display = sys.platform in ("darwin", "win32") or bool(
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    )
-    if not has_display:
-        return None
-    try:
-        browser = webbrowser.get()
-    except webbrowser.Error:
-        return None
-    # A GenericBrowser (lynx, w3m, or $BROWSER) runs in the foreground: in this terminal,
-    # under the TUI, and open() waits for it to exit. Only detached ones are started.
-    foreground = isinstance(browser, webbrowser.GenericBrowser) and not isinstance(
-        browser, webbrowser.BackgroundBrowser
-    )
-    if foreground or getattr(browser, "name", "") in CONSOLE_BROWSERS:
-        return None
-    return browser
 
 
 def document_links(posts: Sequence[Post]) -> list[Link]:
@@ -356,7 +328,7 @@ class ThreadScreen(KeysMixin, Screen[None]):
             self.log.info("the thread's links could not be fetched", exc.message)
         if links is None:
             links = await asyncio.to_thread(document_links, posts)
-        if self.is_attached:  # the reader may have left meanwhile
+        with contextlib.suppress(NoMatches):  # the reader left: the screen is closing
             self.resources.show(links)
 
     # -- the panes ------------------------------------------------------------------------------
@@ -433,7 +405,7 @@ class ThreadScreen(KeysMixin, Screen[None]):
         except ForumError as exc:  # the counts stay; names are a nicety
             self.log.info("who reacted could not be fetched", exc.message)
             return
-        if self.is_attached:
+        with contextlib.suppress(NoMatches):  # the reader left: the screen is closing
             self.feedback.show_reactors(post_id, reactors)
 
     @on(ResourcesPane.Jump)
@@ -953,32 +925,7 @@ class ThreadScreen(KeysMixin, Screen[None]):
         link = self._chosen_link(self.count)
         if link is None:
             return
-        if not is_openable(link.url):
-            self._say("not opened (only http and https links open): ", link.url)
-            return
-        browser = local_browser()
-        if browser is None:
-            self.app.copy_to_clipboard(link.url)
-            why = "over SSH" if over_ssh() else "no browser here"
-            self._say(f"{why}: copied instead ", link.url)
-            return
-        self._launch(browser, link.url)
-
-    @work(thread=True, exclusive=True, group="thread-browser")
-    def _launch(self, browser: webbrowser.BaseBrowser, url: str) -> None:
-        """Start the browser off the event loop (some controllers wait for it)."""
-        try:
-            opened = browser.open(url, new=2)
-        except Exception:  # any failure of someone else's program: fall back to copying
-            opened = False
-        self.app.call_from_thread(self._launched, url, opened)
-
-    def _launched(self, url: str, opened: bool) -> None:
-        if opened:
-            self._say("opened ", url)
-        else:
-            self.app.copy_to_clipboard(url)
-            self._say("the browser did not start: copied instead ", url)
+        open_link(self, link.url, self._say)
 
     # -- status line ----------------------------------------------------------------------------
 
