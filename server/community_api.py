@@ -60,6 +60,7 @@ class CommunityApi:
                 q=_query_text(request, "q"),
                 mine=_query_flag(request, "mine"),
                 admission=_query_text(request, "admission"),
+                kind=_query_text(request, "kind"),
             )
         )
 

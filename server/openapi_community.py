@@ -68,12 +68,23 @@ SCHEMAS: dict[str, Any] = {
         {
             "slug": STR,
             "name": STR,
+            "kind": {
+                "type": "string",
+                "enum": ["study", "access"],
+                "description": "study: a study group, run by organisers; access: a group that "
+                "only grants access to categories (made with `cohort admin add-group`, "
+                "managed by moderators)",
+            },
             "goal": STR,
             "expectations": STR,
             "admission": {"type": "string", "enum": ["open", "request", "invite"]},
             "schedule": {"oneOf": [_ref("Schedule"), {"type": "null"}]},
             "next_meeting": {"oneOf": [_ref("MeetingTimes"), {"type": "null"}]},
-            "has_category": BOOL,
+            "has_category": {
+                **BOOL,
+                "description": "Whether the group owns a category (`category` is null when "
+                "you cannot see it)",
+            },
             "category": {
                 "oneOf": [_obj({"id": INT, "slug": STR, "name": STR}), {"type": "null"}],
                 "description": "The group's own category, when you can see it",
@@ -234,6 +245,12 @@ def paths() -> dict[str, Any]:
                         "query",
                         {"type": "string", "enum": ["open", "request", "invite"]},
                         "Only groups admitting people so",
+                    ),
+                    _param(
+                        "kind",
+                        "query",
+                        {"type": "string", "enum": ["study", "access"]},
+                        "Only study groups, or only access groups",
                     ),
                 ],
             ),

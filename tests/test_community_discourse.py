@@ -86,6 +86,18 @@ def test_both_shapes_of_the_group_list() -> None:
     assert all(g.my_status == "none" for g in new)
 
 
+def test_joinable_groups_are_study_groups_and_the_rest_grant_access() -> None:
+    new = {g.slug: g for g in groups_from(fixture("groups__core.json"))}
+    assert new["discourse"].kind == "study"  # public admission
+    assert new["Macdonald"].kind == "study"  # membership requests
+    assert all(not g.has_category for g in new.values())  # Discourse groups own no category
+    old = groups_from(fixture("groups__discourse_api.json"))  # neither: closed groups
+    assert {g.kind for g in old} == {"access"}
+    body = fixture("groups__core.json")
+    body["groups"][0]["automatic"] = True  # as trust_level_0 and staff are
+    assert groups_from(body)[0].kind == "access"
+
+
 async def test_groups_group_and_members(community: DiscourseCommunity) -> None:
     listed = await community.groups()
     assert {g.slug for g in listed} == {"discourse", "Macdonald"}

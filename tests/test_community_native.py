@@ -16,7 +16,7 @@ from tests.serverproc import ServerProcess, start_server
 from tui.forum.backend import AuthError, NotFound, Rejected
 from tui.forum.community import FEATURES, Community, community_of
 from tui.forum.native import NativeBackend
-from tui.forum.native_community import NativeCommunity
+from tui.forum.native_community import NativeCommunity, group_from
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,20 @@ async def test_list_join_an_open_group_and_leave(server: ServerProcess) -> None:
         assert left.my_status == "none" and left.member_count == before
         found = await amara.groups(query="statistics")
         assert [g.slug for g in found] == ["stats-circle"]
+
+
+async def test_study_groups_access_groups_and_their_categories(server: ServerProcess) -> None:
+    async with as_user(server, "sofia") as sofia:
+        kinds = {g.slug: (g.kind, g.has_category) for g in await sofia.groups()}
+        assert kinds["missing-semester"] == ("study", False)
+        assert kinds["stats-circle"] == ("study", True)  # members only: sofia cannot see it
+        assert kinds["mentors"] == kinds["organisers"] == ("access", False)
+        circle = await sofia.group("stats-circle")
+        assert circle.has_category and circle.category_id is None
+    async with as_user(server, "amara") as amara:  # a member sees the category
+        circle = await amara.group("stats-circle")
+        assert circle.has_category and circle.category_id is not None
+    assert group_from({"slug": "old"}).kind == "study"  # a server from before the marker
 
 
 async def test_request_to_join_and_an_organiser_approves(server: ServerProcess) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Input, Static
 
 from server.store import accounts, groups, messages
 from server.store.db import open_database, run_in_transaction
@@ -28,17 +28,19 @@ from server.store.viewer import Viewer
 from tests.fake_backend import FakeBackend
 from tests.pilot import settle
 from tui.app import CohortApp
-from tui.forum.backend import ForumBackend, Offline, Rejected
+from tui.forum.backend import ForumBackend, Rejected
 from tui.forum.community import Community, Event, community_of
 from tui.forum.native import NativeBackend
+from tui.forum.outbox import OutboxKind, OutboxState
 from tui.forum.paths import embedded_db_path
 from tui.screens import community_base
 from tui.screens.community_base import CommunityScreen
+from tui.screens.compose import ComposeScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.events import EventsScreen, with_rsvp
 from tui.screens.group import GroupScreen
 from tui.screens.groups import GroupsScreen
-from tui.screens.messages import UNSENT, ConversationScreen, MessagesScreen, participants_of
+from tui.screens.messages import MessagesScreen
 from tui.screens.people import PeopleScreen, ProfileScreen
 from tui.screens.thread import ThreadScreen
 from widgets.community_tables import (
@@ -422,27 +424,59 @@ async def test_find_mentors_and_read_a_profile(size: tuple[int, int]) -> None:
         assert thread.topic_id == post.topic_id
 
 
+async def until(pilot: Pilot[Any], condition: Callable[[], object], what: str) -> None:
+    for _ in range(1500):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def inbox_of(name: str) -> list[dict[str, Any]]:
+    """`name`'s private messages, as the forum shows them to that person."""
+    found = as_members(lambda c, member: messages.inbox(c, member(name))["messages"])
+    return list(found)
+
+
 async def test_start_a_conversation_in_one_step() -> None:
+    """m on a person: the composer, addressed to them; sent through the outbox, the
+    conversation is theirs to read (and nobody else's)."""
     app = CohortApp(live=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await go(pilot, "g", "p")
-        table = app.screen.query_one(PeopleTable)
+        people = app.screen
+        table = people.query_one(PeopleTable)
         await highlight(pilot, table, lambda p: p.username == "ola")
         await go(pilot, "m")
-        form = app.screen
-        assert isinstance(form, ConversationScreen)
-        assert form.query_one("#conversation-to", Input).value == "ola"
-        assert form.query_one("#conversation-title", Input).has_focus
-        await pilot.press(*"Mentoring?")
-        form.query_one("#conversation-raw", TextArea).text = "Hi Ola, could we talk R?"
+        composer = app.screen
+        assert isinstance(composer, ComposeScreen) and composer.request.kind == "message"
+        assert composer.key == "message:ola"
+        assert composer.query_one("#compose-to", Input).value == "ola"
+        assert composer.query_one("#compose-title", Input).has_focus
+        await pilot.press(*"Mentoring?", "tab")
+        await pilot.press(*"Hi Ola, could we talk R?")
+        await settle(pilot)
+        assert app.drafts is not None
+        draft = app.drafts.load("message:ola")
+        assert draft is not None and draft.participants == ("ola",)
+        assert (draft.title, draft.raw) == ("Mentoring?", "Hi Ola, could we talk R?")
         await go(pilot, "ctrl+s")
-        thread = app.screen
-        assert isinstance(thread, ThreadScreen), thread
-        listed = await community(app).conversations()
-        started = next(c for c in listed.conversations if c.title == "Mentoring?")
-        assert thread.topic_id == started.id
-        assert {m.username for m in started.participants} >= {"ola"}
+        assert app.screen is people
+        box = app.outbox
+        assert box is not None
+        [item] = box.items()
+        assert item.kind is OutboxKind.MESSAGE and item.participants == ("ola",)
+        await until(pilot, lambda: box.get(item.id).state is OutboxState.SENT, "delivery")
+        sent = box.get(item.id)
+        assert app.drafts.load("message:ola") is None
+        assert app.me is not None
+        me = app.me.username
+        theirs = [m for m in await asyncio.to_thread(inbox_of, "ola") if m["id"] == sent.topic_id]
+        assert [m["title"] for m in theirs] == ["Mentoring?"]
+        assert {p["username"] for p in theirs[0]["participants"]} == {me, "ola"}
+        others = await asyncio.to_thread(inbox_of, "hana")
+        assert sent.topic_id not in [m["id"] for m in others]
 
         await go(pilot, "g", "m")
         assert isinstance(app.screen, MessagesScreen)
@@ -450,41 +484,99 @@ async def test_start_a_conversation_in_one_step() -> None:
         assert any(c.title == "Mentoring?" for c in rows)
 
 
-async def test_a_conversation_that_cannot_be_sent_keeps_its_text(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    UNSENT.clear()
-    refusing(monkeypatch, refuse={"start_conversation": Offline("no route to host")})
+async def test_a_new_conversation_from_the_list_opens_once_sent() -> None:
     app = CohortApp(live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await go(pilot, "g", "m")
+        screen = app.screen
+        assert isinstance(screen, MessagesScreen)
+        await go(pilot, "c")
+        composer = app.screen
+        assert isinstance(composer, ComposeScreen) and composer.key == "message:"
+        to = composer.query_one("#compose-to", Input)
+        assert to.has_focus and to.value == ""
+        await pilot.press(*"@hana, chen", "tab", *"CV help", "tab", *"Could you both look?")
+        await go(pilot, "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ThreadScreen), "the conversation")
+        thread = app.screen
+        assert isinstance(thread, ThreadScreen)
+        box = app.outbox
+        assert box is not None
+        [item] = box.items()
+        assert item.participants == ("hana", "chen") and thread.topic_id == item.topic_id
+        await until(pilot, lambda: thread.page is not None, "the thread")
+        assert thread.page is not None and thread.page.topic.title == "CV help"
+        for name in ("hana", "chen"):
+            mine = await asyncio.to_thread(inbox_of, name)
+            assert item.topic_id in [m["id"] for m in mine], name
+        await go(pilot, "escape")
+        assert app.screen is screen
+        assert any(c.id == item.topic_id for c in screen.table.conversations)
+
+
+async def test_a_conversation_written_offline_waits_in_the_outbox() -> None:
+    """Offline, the conversation is queued with its text (nothing is lost); the next run
+    with the forum back sends it."""
+    app = CohortApp(unreachable_forum(), source="gone forum", live=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await go(pilot, "g", "m")
         await go(pilot, "c")
-        form = app.screen
-        assert isinstance(form, ConversationScreen)
-        form.query_one("#conversation-to", Input).value = "@hana, chen"
-        form.query_one("#conversation-title", Input).value = "CV help"
-        form.query_one("#conversation-raw", TextArea).text = "Could you both look at it?"
+        composer = app.screen
+        assert isinstance(composer, ComposeScreen)
+        await pilot.press(*"ola", "tab", *"Notes", "tab", *"Can you share yours?")
         await go(pilot, "ctrl+s")
-        assert app.screen is form
-        assert "offline" in status(app) and "your text is kept" in status(app)
-        assert form.query_one("#conversation-raw", TextArea).text == "Could you both look at it?"
-        key = form.key
-        await go(pilot, "escape")
         assert isinstance(app.screen, MessagesScreen)
-        # Opened again for the same people: the text, and the same idempotency key.
+        box = app.outbox
+        assert box is not None
+        [item] = box.items()
+        await until(pilot, lambda: box.get(item.id).attempts > 0, "a first attempt")
+        waiting = box.get(item.id)
+        assert waiting.state is OutboxState.QUEUED and waiting.reason
+        assert (waiting.raw, waiting.title, waiting.participants) == (
+            "Can you share yours?",
+            "Notes",
+            ("ola",),
+        )
+        assert app.drafts is not None and app.drafts.load("message:") is not None
+    app = CohortApp(live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        box = app.outbox
+        assert box is not None
+        await until(pilot, lambda: box.get(item.id).state is OutboxState.SENT, "delivery")
+        assert app.drafts is not None and app.drafts.load("message:") is None
+        theirs = await asyncio.to_thread(inbox_of, "ola")
+        assert [m["title"] for m in theirs if m["id"] == box.get(item.id).topic_id] == ["Notes"]
+
+
+async def test_a_refused_conversation_comes_back_to_be_fixed() -> None:
+    app = CohortApp(live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await go(pilot, "g", "m")
+        screen = app.screen
         await go(pilot, "c")
+        await pilot.press(*"nosuchperson", "tab", *"Hello", "tab", *"Kept text")
+        await go(pilot, "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen), "the refusal")
         again = app.screen
-        assert isinstance(again, ConversationScreen)
-        again.query_one("#conversation-to", Input).value = "chen hana"
-    kept = UNSENT["chen hana"]
-    assert kept.raw == "Could you both look at it?" and kept.key == key
-    UNSENT.clear()
-
-
-def test_participants_are_read_generously() -> None:
-    assert participants_of("@ola, chen  hana,ola") == ["ola", "chen", "hana"]
-    assert participants_of(" , ") == []
+        assert isinstance(again, ComposeScreen) and again.request.problem is not None
+        problem = str(again.query_one("#compose-problem", Static).content)
+        assert "no user named" in problem and "nosuchperson" in problem
+        assert again.editor.text == "Kept text"
+        to = again.query_one("#compose-to", Input)
+        assert to.value == "nosuchperson"
+        to.value = "ola"
+        await go(pilot, "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ThreadScreen), "the conversation")
+        box = app.outbox
+        assert box is not None
+        [item] = box.items()  # the refused one was replaced, not kept beside it
+        assert item.state is OutboxState.SENT and item.participants == ("ola",)
+        await go(pilot, "escape")
+        assert app.screen is screen
 
 
 # -- private messages ---------------------------------------------------------------------------

@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 
 from tui.forum import statedb
-from tui.forum.drafts import Draft, Drafts, check_key, edit_key, new_topic_key, reply_key
+from tui.forum.drafts import (
+    Draft,
+    Drafts,
+    check_key,
+    edit_key,
+    message_key,
+    new_topic_key,
+    reply_key,
+)
 from tui.forum.outbox import Outbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,6 +185,33 @@ def test_a_draft_survives_kill_9_mid_typing(db: Path, saves_before_kill: int) ->
     assert len(found[2]) == number % 50 * 400  # whole, not a mix of two saves
 
 
+def test_a_new_conversation_keeps_whom_it_is_for(db: Path) -> None:
+    assert (
+        message_key(["ola", "@Chen", "ola"]) == "message:chen,ola" == message_key(["chen", "OLA"])
+    )
+    assert message_key([]) == "message:"
+    for key in ("message:", "message:ola", "message:chen,ola.b-c_d"):
+        assert check_key(key)
+    for bad in ("message:ola,", "message:,ola", "message:o la"):
+        with pytest.raises(ValueError):
+            check_key(bad)
+    with pytest.raises(ValueError, match="not a username"):
+        message_key(["ola", "a b"])
+    with Drafts(db, "home") as drafts:
+        drafts.save("message:ola", raw="Could we talk?", title="Mentoring")
+        drafts.save("message:", raw="To be addressed", participants=["hana", "chen"])
+        drafts.save("message:ben", raw="Changed my mind", participants=["ola"])
+    with Drafts(db, "home") as drafts:
+        first = drafts.load("message:ola")
+        assert first is not None and first.kind == "message"
+        assert (first.title, first.participants) == ("Mentoring", ("ola",))  # from the key
+        nobody = drafts.load("message:")
+        assert nobody is not None and nobody.participants == ("hana", "chen")
+        moved = drafts.load("message:ben")
+        assert moved is not None and moved.participants == ("ola",)  # what was typed wins
+        assert {d.key for d in drafts.all()} == {"message:ola", "message:", "message:ben"}
+
+
 # -- the state database -----------------------------------------------------------------------
 
 
@@ -289,10 +324,4 @@ def test_an_empty_file_becomes_a_state_file(db: Path) -> None:
         assert drafts.load("reply:1") is not None
 
 
-def test_migrations_only_ever_add() -> None:
-    statements = [s for migration in statedb.MIGRATIONS for s in migration]
-    assert statements
-    for statement in statements:
-        assert not re.search(r"\b(DROP|DELETE|UPDATE|REPLACE)\b", statement, re.IGNORECASE), (
-            statement
-        )
+# Migrations: tests/test_state_migration.py (a real schema 1 file, and no loss by any of them).

@@ -33,6 +33,7 @@ from tui.forum.backend import (
     Rejected,
     ServerError,
 )
+from tui.forum.community import Conversation, ConversationList, Member
 from tui.forum.drafts import Drafts
 from tui.forum.models import (
     Category,
@@ -741,3 +742,170 @@ def test_a_pending_reply_shows_as_a_pending_post(outbox: Outbox) -> None:
 def test_text_is_sanitised_on_the_way_in(outbox: Outbox) -> None:
     item = outbox.enqueue_topic("ti\x1btle\n", "body\x1b]52;c;x\x07\n", 1, "general")
     assert item.title == "title " and item.raw == "body]52;c;x\n"
+
+
+# -- new private conversations ------------------------------------------------------------------
+
+
+class FakeCommunity:
+    """The conversations part of a community adapter, on the fake forum's threads: a new
+    conversation is a topic there, so the outbox can read it back to recognise it."""
+
+    kind = "cohort"
+
+    def __init__(self, forum: FakeForum, *, reason: str | None = None) -> None:
+        self.forum = forum
+        self.reason = reason
+        self.private: dict[int, tuple[str, ...]] = {}  # topic -> participants
+
+    def unsupported(self, feature: str) -> str | None:
+        return self.reason if feature == "conversations" else None
+
+    async def conversations(self, *, cursor: str | None = None) -> ConversationList:
+        self.forum.calls.append("conversations")
+        if not self.forum.online:
+            raise Offline("connection refused")
+        found = tuple(
+            Conversation(
+                topic=replace(self.forum._topic(i), archetype="private_message"),
+                participants=tuple(Member(n) for n in (ME, *names)),
+            )
+            for i, names in sorted(self.private.items(), reverse=True)
+        )
+        return ConversationList(found)
+
+    async def start_conversation(
+        self, participants: list[str], title: str, raw: str, *, key: str
+    ) -> TopicPage:
+        forum = self.forum
+
+        def make() -> TopicPage:
+            topic_id = max(forum.threads) + 1
+            forum.threads[topic_id] = {"title": title, "category_id": 0, "posts": []}
+            forum._make_post(topic_id, ME, raw, None)
+            self.private[topic_id] = tuple(participants)
+            return forum._page(topic_id)
+
+        return await forum._write("start_conversation", key, make)
+
+
+def message_outbox(db: Path, community: FakeCommunity | None) -> Outbox:
+    return Outbox(db, "home", clock=lambda: T0, communities=lambda backend: community)
+
+
+async def test_a_new_conversation_is_delivered_once_and_its_draft_goes(db: Path) -> None:
+    forum = FakeForum()
+    community = FakeCommunity(forum)
+    outbox = message_outbox(db, community)
+    drafts = Drafts(db, "home")
+    drafts.save("message:ola", raw="Could we talk about R?", title="Mentoring?")
+    item = outbox.enqueue_message(
+        ["ola", "@chen", "ola", " "], "Mentoring?", "Could we talk about R?", "message:ola"
+    )
+    assert item.kind is OutboxKind.MESSAGE and item.participants == ("ola", "chen")
+    assert item.title == "Mentoring?" and item.topic_id is None
+    [outcome] = await outbox.send_due(forum, now=T0)
+    sent = outcome.item
+    assert sent.state is OutboxState.SENT and not outcome.recovered
+    assert isinstance(sent.result, TopicPage) and sent.result.topic.title == "Mentoring?"
+    assert sent.topic_id == sent.result.topic.id and sent.post_id == sent.result.posts[0].id
+    assert community.private == {sent.topic_id: ("ola", "chen")}
+    assert forum.creates == Counter({item.idempotency_key: 1})
+    assert drafts.load("message:ola") is None
+    assert await outbox.send_due(forum, now=T0 + 1000) == []
+    assert outbox.get(item.id).participants == ("ola", "chen")  # read back from the file
+    with pytest.raises(OutboxError, match="someone to write to"):
+        outbox.enqueue_message(["@", ""], "Nobody", "text")
+
+
+async def test_a_conversation_written_offline_goes_once_the_forum_is_back(db: Path) -> None:
+    forum = FakeForum()
+    forum.online = False
+    outbox = message_outbox(db, FakeCommunity(forum))
+    item = outbox.enqueue_message(["ben"], "Notes", "Can you share yours?")
+    [first] = await outbox.send_due(forum, now=T0)
+    assert first.item.state is OutboxState.QUEUED and isinstance(first.error, Offline)
+    assert not first.item.ambiguous and first.item.raw == "Can you share yours?"
+    forum.online = True
+    [second] = await outbox.send_due(forum, now=first.item.next_attempt_at)
+    assert second.item.state is OutboxState.SENT
+    assert forum.creates == Counter({item.idempotency_key: 1}) and forum.copies(item.raw) == 1
+
+
+async def test_a_lost_answer_without_idempotency_finds_the_conversation(db: Path) -> None:
+    forum = FakeForum(idempotency=False)  # as Discourse: a resend would make a second one
+    community = FakeCommunity(forum)
+    outbox = message_outbox(db, community)
+    # An older conversation of ours with the same title is not taken for it.
+    forum.threads[9] = {"title": "Check-in", "category_id": 0, "posts": []}
+    old = forum._make_post(9, ME, "Last month's check-in", None)
+    forum.threads[9]["posts"][0] = replace(old, created_at=datetime(2020, 1, 1, tzinfo=UTC))
+    community.private[9] = ("ola",)
+    forum.lose_answers = 1
+    outbox.enqueue_message(["ola"], "Check-in", "How is week 3 going?")
+    [first] = await outbox.send_due(forum, now=T0)
+    assert first.item.state is OutboxState.QUEUED and first.item.ambiguous
+    assert forum.copies("How is week 3 going?") == 1
+    [second] = await outbox.send_due(forum, now=first.item.next_attempt_at)
+    assert second.recovered and second.item.state is OutboxState.SENT
+    page = second.item.result
+    assert isinstance(page, TopicPage) and page.topic.id != 9
+    assert page.posts[0].raw == "How is week 3 going?"
+    assert forum.calls.count("start_conversation") == 1 and "conversations" in forum.calls
+    assert forum.copies("How is week 3 going?") == 1 and len(community.private) == 2
+
+
+async def test_a_lost_request_without_idempotency_is_sent_again(db: Path) -> None:
+    forum = FakeForum(idempotency=False)
+    community = FakeCommunity(forum)
+    outbox = message_outbox(db, community)
+    forum.fail_next.append(Offline("reset after sending", ambiguous=True))
+    outbox.enqueue_message(["ola"], "Check-in", "Never arrived")
+    [first] = await outbox.send_due(forum, now=T0)
+    assert first.item.ambiguous and not community.private
+    [second] = await outbox.send_due(forum, now=first.item.next_attempt_at)
+    assert second.item.state is OutboxState.SENT and not second.recovered
+    assert forum.copies("Never arrived") == 1
+
+
+async def test_a_lost_answer_with_idempotency_resends_with_the_same_key(db: Path) -> None:
+    forum = FakeForum(idempotency=True)
+    outbox = message_outbox(db, FakeCommunity(forum))
+    forum.lose_answers = 1
+    item = outbox.enqueue_message(["ola"], "Keyed", "Once only")
+    [first] = await outbox.send_due(forum, now=T0)
+    [second] = await outbox.send_due(forum, now=first.item.next_attempt_at)
+    assert second.item.state is OutboxState.SENT and not second.recovered
+    assert forum.keys_sent == [item.idempotency_key, item.idempotency_key]
+    assert "conversations" not in forum.calls and forum.copies("Once only") == 1
+
+
+@pytest.mark.parametrize(
+    ("community", "reason"),
+    [
+        (None, "this forum has no private messages"),
+        ("unsupported", "Log in to this Discourse forum to read your private messages."),
+    ],
+)
+async def test_a_forum_without_conversations_rejects_and_keeps_the_text(
+    db: Path, community: str | None, reason: str
+) -> None:
+    forum = FakeForum()
+    adapter = FakeCommunity(forum, reason=reason) if community else None
+    outbox = message_outbox(db, adapter)
+    item = outbox.enqueue_message(["ola"], "Hello", "Kept whatever happens")
+    [outcome] = await outbox.send_due(forum, now=T0)
+    refused = outcome.item
+    assert refused.state is OutboxState.REJECTED and refused.reason == reason
+    assert refused.reason_code == "unsupported" and isinstance(outcome.error, Rejected)
+    assert refused.raw == "Kept whatever happens" and refused.participants == ("ola",)
+    assert outbox.problems() == [refused] and not forum.creates
+    assert refused.id == item.id
+
+
+async def test_the_default_lookup_finds_no_community_on_an_unknown_backend(db: Path) -> None:
+    outbox = Outbox(db, "home", clock=lambda: T0)  # community_of: FakeForum is neither kind
+    outbox.enqueue_message(["ola"], "Hello", "text")
+    [outcome] = await outbox.send_due(FakeForum(), now=T0)
+    assert outcome.item.state is OutboxState.REJECTED
+    assert outcome.item.reason == "this forum has no private messages"

@@ -376,6 +376,27 @@ def test_the_admin_command_makes_a_study_group_for_its_organisers(forum: Forum) 
     assert done.returncode != 0 and "--organiser" in done.stderr
 
 
+def test_study_groups_and_access_groups_are_told_apart(forum: Forum) -> None:
+    admin_ok(forum.server, "add-group", "reviewers")  # a permission group: no organiser
+    admin_ok(forum.server, "add-to-group", "reviewers", "carol")
+    forum.group("erin", "kind-circle", name="Kind Circle")
+    listed = {g["slug"]: g for g in ok(forum["carol"].get(f"{API}/groups"))["groups"]}
+    assert listed["reviewers"]["kind"] == "access"
+    assert listed["kind-circle"]["kind"] == "study"
+    assert ok(forum["carol"].get(f"{API}/groups/reviewers"))["kind"] == "access"
+    study = ok(forum["carol"].get(f"{API}/groups", params={"kind": "study"}))["groups"]
+    assert "kind-circle" in {g["slug"] for g in study} and "reviewers" not in {
+        g["slug"] for g in study
+    }
+    assert {g["kind"] for g in study} == {"study"}
+    access = ok(forum["carol"].get(f"{API}/groups", params={"kind": "access"}))["groups"]
+    assert [g["slug"] for g in access if g["slug"] == "reviewers"] == ["reviewers"]
+    assert {g["kind"] for g in access} == {"access"}
+    assert error(forum["carol"].get(f"{API}/groups", params={"kind": "secret"}), 400)
+    schema = ok(forum["carol"].get(f"{API}/openapi.json"))["components"]["schemas"]["Group"]
+    assert schema["properties"]["kind"]["enum"] == ["study", "access"]
+
+
 # -- the next meeting, computed in the group's time zone -----------------------------------------
 
 
@@ -438,7 +459,8 @@ def test_the_sample_community_has_study_groups_mentors_events_and_a_private_mess
 
         kwame, tomas, ben, ola = (viewer(n) for n in ("kwame", "tomas", "ben", "ola"))
         listed = store.read_sync(groups.list_groups, kwame)["groups"]
-        study = {g["slug"]: g for g in listed if g["schedule"]}
+        study = {g["slug"]: g for g in listed if g["kind"] == "study"}
+        assert {g["slug"] for g in listed if g["kind"] == "access"} == {"mentors", "organisers"}
         assert {g["admission"] for g in study.values()} == {"open", "request"}
         closed = next(g for g in study.values() if g["admission"] == "request")
         assert closed["has_category"] and closed["category"] is None  # kwame is not in it

@@ -41,7 +41,6 @@ from tui.forum.models import Freshness, Notification, User
 from tui.forum.sanitize import clean_line
 from tui.keys import KeysMixin, context_of
 from tui.resources import stylesheet
-from tui.screens.help import HelpScreen
 from tui.screens.home import HomeScreen
 from tui.terminal import ANSI_THEMES
 from widgets.formatting import describe_notification, marks_for
@@ -61,7 +60,9 @@ OpenForum = Callable[[], AbstractAsyncContextManager[ForumBackend]]
 # Imported off the event loop before the forum opens (the embedded one needs the server).
 BACKEND_MODULES: tuple[str, ...] = ("tui.forum.native", "tui.forum.connect")
 EMBEDDED_MODULES: tuple[str, ...] = ("tui.forum.embedded", "server.app", "server.store")
-INBOX_EVERY = 5.0  # seconds between looks at the notifications while changes arrive
+# Seconds between looks at the notifications while changes arrive. Discourse counts every
+# request against a user key's budget (20 a minute), which the change feed also draws on.
+INBOX_EVERY = {"cohort": 5.0, "discourse": 60.0}
 NOTICES_AT_ONCE = 3  # new notifications told one by one; more are summed up
 
 
@@ -138,6 +139,7 @@ class CohortApp(App[int]):
         self._seen_notifications: set[int] | None = None
         self._inbox_checked = 0.0
         self._inbox_due = False  # a look at the notifications is scheduled
+        self._inbox_every = INBOX_EVERY["cohort"]
         self._wake = asyncio.Event()  # the outbox has something new to send
         self._resources = AsyncExitStack()
         self.keymap_check = keymap.check_user_keys(keys or {})
@@ -147,12 +149,15 @@ class CohortApp(App[int]):
         self.home = HomeScreen(source, marks=marks_for(terminal_encoding))
 
     async def on_mount(self) -> None:
-        await self.push_screen(self.home)  # mounted before any answer can arrive for it
+        # The cache is opened first, so the home screen's very first frame shows what it
+        # holds (painting it after an empty first frame costs a whole extra frame).
         self._open_local()
+        await self.push_screen(self.home)  # mounted before any answer can arrive for it
         if self.open_topic is not None:
             await self.open_thread(*self.open_topic)  # it waits for the forum by itself
-        # The forum opens once the cached state is on the screen.
-        self.call_after_refresh(self._connect)
+        # The forum opens behind the cached state: its modules are imported in a thread,
+        # so the first frame is not kept waiting.
+        self._connect()
         problems = self.keymap_check.problems
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -192,7 +197,7 @@ class CohortApp(App[int]):
             return
         self.cache = cache
         self._resources.callback(cache.close)
-        self.home.paint_cached(cache)
+        self.home.first_paint_from(cache)
 
     def _open_state(self) -> None:
         from tui.forum import statedb
@@ -220,11 +225,14 @@ class CohortApp(App[int]):
         cache = self.cache
         if cache is None:
             return
-        self._open_state()
         embedded = self.source == "embedded forum"
         modules = BACKEND_MODULES + (EMBEDDED_MODULES if embedded else ())
         try:
             await asyncio.to_thread(_import, modules)
+        except Exception as exc:  # reported below, by opening the forum
+            self.log.error("importing the backend failed", exc)
+        self._open_state()
+        try:
             backend = await self._resources.enter_async_context(self.open_forum())
         except Exception as exc:  # shown, not raised: the user can read it and quit
             self.log.error("opening the forum failed", exc)
@@ -240,6 +248,9 @@ class CohortApp(App[int]):
         async for user in self.repo.me():
             if user.value is not None:
                 self.me = user.value
+        async for site in self.repo.site():
+            if site.value is not None:
+                self._inbox_every = INBOX_EVERY.get(site.value.software, INBOX_EVERY["discourse"])
         self._deliver()
         if self.live:
             self._follow()
@@ -312,10 +323,17 @@ class CohortApp(App[int]):
             if item.state is OutboxState.SENT and outcome.recovered:
                 self.notify("A post sent before was found on the forum: not sent again.")
             elif item.problem:
-                what = "Your edit" if item.kind == "edit" else "Your post"
+                what = {
+                    "edit": "Your edit",
+                    "topic": "Your new topic",
+                    "message": "Your private message",
+                }.get(item.kind, "Your post")
+                where = {"topic": "the home screen", "message": "your messages (g m)"}.get(
+                    item.kind, "its thread"
+                )
                 self.notify(
-                    f"{what} was not accepted: {item.reason or 'refused'}. "
-                    "Its text is kept; open the thread to change it and send it again.",
+                    f"{what} was not accepted: {item.reason or 'refused'}. Its text is kept: "
+                    f"the composer opens on it in {where}, to change it and send it again.",
                     title="Not sent",
                     severity="warning",
                     timeout=12,
@@ -343,10 +361,10 @@ class CohortApp(App[int]):
         from tui.messages import ForumChanged
 
         self._tell(ForumChanged(result))
-        wait = INBOX_EVERY - (time.monotonic() - self._inbox_checked)
+        wait = self._inbox_every - (time.monotonic() - self._inbox_checked)
         if wait <= 0:
             await self._check_inbox()
-        elif not self._inbox_due:  # at most one look per INBOX_EVERY, but never skipped
+        elif not self._inbox_due:  # at most one look per interval, but never skipped
             self._inbox_due = True
             self.set_timer(wait, self._look_at_inbox)
 
@@ -409,6 +427,8 @@ class CohortApp(App[int]):
     # -- the app's actions (keymap context "app") -----------------------------------------
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen  # not needed for the first frame
+
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return

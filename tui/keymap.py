@@ -176,6 +176,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("groups.request", "A", "Ask to join", "groups"),
     Action("groups.leave", "L", "Leave", "groups"),
     Action("groups.find", "f", "Find by words", "groups"),
+    Action("groups.every_group", "a", "Every group, or study groups only", "groups"),
     Action("groups.back", "escape,q", "Back", "groups"),
     Action("groups.refresh", "r", "Refresh", "groups", show=False),
     Action("groups.down", "j", "Down", "groups", show=False),
@@ -200,12 +201,18 @@ ACTIONS: tuple[Action, ...] = (
     Action("events.wider", "w", "This week or 30 days", "events"),
     Action("events.next_group", "f", "Only one group (a count picks)", "events"),
     Action("events.export", "e", "Export .ics of what you go to", "events"),
+    Action("events.attendees", "a", "Who answered", "events"),
     Action("events.back", "escape,q", "Back", "events"),
     Action("events.refresh", "r", "Refresh", "events", show=False),
     Action("events.down", "j", "Down", "events", show=False),
     Action("events.up", "k", "Up", "events", show=False),
     Action("events.first", "g g", "First", "events", show=False),
     Action("events.last", "G", "Last", "events", show=False),
+    # Who answered an event (tui/screens/events.py): enter shows a profile.
+    Action("attendees.open", "enter", "Profile", "attendees", priority=True),
+    Action("attendees.back", "escape,q", "Back", "attendees"),
+    Action("attendees.down", "j", "Down", "attendees", show=False),
+    Action("attendees.up", "k", "Up", "attendees", show=False),
     # People and mentors (tui/screens/people.py), and one profile.
     Action("people.open", "enter", "Profile", "people", priority=True),
     Action("people.find", "f", "Find by expertise or words", "people"),
@@ -222,7 +229,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("profile.back", "escape,q", "Back", "profile"),
     Action("profile.down", "j", "Down", "profile", show=False),
     Action("profile.up", "k", "Up", "profile", show=False),
-    # Private conversations (tui/screens/messages.py) and starting one.
+    # Private conversations (tui/screens/messages.py); a new one is written in the composer.
     Action("messages.open", "enter", "Open the conversation", "messages", priority=True),
     Action("messages.new", "c", "New conversation", "messages"),
     Action("messages.back", "escape,q", "Back", "messages"),
@@ -231,8 +238,6 @@ ACTIONS: tuple[Action, ...] = (
     Action("messages.up", "k", "Up", "messages", show=False),
     Action("messages.first", "g g", "First", "messages", show=False),
     Action("messages.last", "G", "Last", "messages", show=False),
-    Action("conversation.send", "ctrl+s", "Send", "conversation", priority=True),
-    Action("conversation.cancel", "escape", "Cancel (the text is kept)", "conversation"),
     # Help.
     Action("help.close", "escape,q,question_mark", "Close", "help"),
 )

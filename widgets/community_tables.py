@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from datetime import UTC, datetime, tzinfo
+from typing import Any, TypeVar
 
 from rich.console import JustifyMethod
 from rich.text import Text
+from textual.coordinate import Coordinate
+from textual.message import Message
 
 from tui.forum.community import (
+    Attendee,
     Conversation,
     Event,
     JoinRequest,
@@ -29,6 +33,9 @@ from widgets.formatting import ago
 from widgets.row_table import Column, RowTable
 
 MIN_FLEX = 12  # the narrowest the one stretching column gets
+MIN_LOOKAHEAD = 5  # rows before the end that already count as "near the end"
+
+ItemT = TypeVar("ItemT")
 
 
 def cell(text: str, *, style: str = "", justify: JustifyMethod = "left") -> Text:
@@ -41,6 +48,44 @@ def fit(cell_padding: int, width: int, fixed: list[Column], flex: Column, at: in
     used = sum(c.width + padding for c in fixed) + padding
     stretched = Column(flex.key, flex.label, max(width - used, MIN_FLEX))
     return [*fixed[:at], stretched, *fixed[at:]]
+
+
+class NearEnd(Message):
+    """The reader is within a screenful of a paged list's last row: time for the next
+    page (as the topic list and the resource library do)."""
+
+    def __init__(self, table: PagedTable[Any]) -> None:
+        super().__init__()
+        self.table = table
+
+    @property
+    def control(self) -> PagedTable[Any]:
+        return self.table
+
+
+class PagedTable(RowTable[ItemT]):
+    """A list the forum gives by pages: it posts `NearEnd` when the cursor (or the
+    bottom of the view) comes within a screenful of the last row."""
+
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if new.row != old.row:
+            self._check_near_end(new.row)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value > old_value:  # the bottom line of the view stands for the cursor
+            self._check_near_end(round(new_value) + self.scrollable_content_region.height - 1)
+
+    def check_near_end(self) -> None:
+        """Post `NearEnd` if the cursor is near the end (also true of a list shorter than
+        the screen: the next page would fill it)."""
+        self._check_near_end(self.cursor_row)
+
+    def _check_near_end(self, row: int) -> None:
+        lookahead = max(MIN_LOOKAHEAD, self.scrollable_content_region.height)
+        if self.items and row >= len(self.items) - lookahead:
+            self.post_message(NearEnd(self))
 
 
 class GroupTable(RowTable[StudyGroup]):
@@ -72,7 +117,12 @@ class GroupTable(RowTable[StudyGroup]):
         return [
             cell(mark, style="bold"),
             cell(item.name, style="bold" if item.is_member else ""),
-            cell(ADMISSION_WORDS.get(item.admission, item.admission)),
+            cell(
+                ADMISSION_WORDS.get(item.admission, item.admission)
+                if item.is_study_group
+                else "access only",
+                style="" if item.is_study_group else "dim",
+            ),
             cell(str(item.member_count), justify="right"),
             cell(local_time(meeting.starts_at, self.zone) if meeting else "—"),
         ]
@@ -163,7 +213,26 @@ class EventTable(RowTable[Event]):
         ]
 
 
-class PeopleTable(RowTable[Person]):
+class AttendeeTable(RowTable[Attendee]):
+    """Who answered an event, and what."""
+
+    def item_key(self, item: Attendee) -> Hashable:
+        return item.username
+
+    def columns_for(self, width: int) -> list[Column]:
+        fixed = [Column("who", Text("Person"), 14), Column("answer", Text("Answer"), 11)]
+        return fit(self.cell_padding, width, fixed, Column("name", Text("Name"), 0), 1)
+
+    def row_cells(self, item: Attendee) -> list[Text]:
+        answer = {"going": "going", "interested": "interested", "not_going": "not going"}
+        return [
+            cell(item.username, style="bold" if item.status == "going" else ""),
+            cell(item.name),
+            cell(answer.get(item.status, item.status)),
+        ]
+
+
+class PeopleTable(PagedTable[Person]):
     """Who, mentoring time, expertise."""
 
     @property
@@ -205,7 +274,7 @@ class RecentPostTable(RowTable[RecentPost]):
         return [cell(title), cell(when, justify="right")]
 
 
-class ConversationTable(RowTable[Conversation]):
+class ConversationTable(PagedTable[Conversation]):
     """Unread posts, title, who else is in it, last activity."""
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -1,6 +1,7 @@
-"""The composer's widgets: a Markdown editor and a tags field that complete @names,
-#categories and tags, the one-line list of suggestions they share, and a preview drawn by
-the thread view itself, so a post looks in the preview exactly as it will in its thread.
+"""The composer's widgets: a Markdown editor, a tags field and a participants field (a
+private conversation's usernames) that complete @names, #categories and tags, the
+one-line list of suggestions they share, and a preview drawn by the thread view itself,
+so a post looks in the preview exactly as it will in its thread.
 
 Display only: the screen hands in the names, slugs and tags to offer (already sanitised
 models' fields) and does every read and write itself. Suggestions are built as
@@ -54,6 +55,12 @@ def parse_tags(text: str) -> list[str]:
     """The tags of the tags field: separated by commas or spaces, each once, in order."""
     tags = (t.lstrip("#") for t in TAG_SEPARATORS.split(text))
     return list(dict.fromkeys(t for t in tags if t))
+
+
+def parse_participants(text: str) -> list[str]:
+    """Usernames from "ola, @chen hana": commas or spaces between, @ optional, each once."""
+    names = (n.lstrip("@") for n in TAG_SEPARATORS.split(clean_line(text)))
+    return list(dict.fromkeys(n for n in names if n))
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,30 +241,32 @@ class MarkdownArea(TextArea):
         self.suggestions.withdraw(self)
 
 
-class TagsInput(Input):
-    """The tags of a new topic, separated by commas or spaces; completes known tags."""
+class ListInput(Input):
+    """A list of names separated by commas or spaces that completes the word being typed
+    from `known`; subclasses say how to read the list and what a suggestion starts with."""
 
-    def __init__(self, value: str = "", *, suggestions: Suggestions, id: str | None = None) -> None:
-        super().__init__(
-            value,
-            placeholder="tags, comma-separated (optional)",
-            id=id,
-            compact=True,
-            select_on_focus=False,
-        )
+    TRIGGER = ""  # drawn before each suggestion, and skipped when typed
+
+    def __init__(
+        self, value: str = "", *, suggestions: Suggestions, placeholder: str, id: str | None = None
+    ) -> None:
+        super().__init__(value, placeholder=placeholder, id=id, compact=True, select_on_focus=False)
         self.suggestions = suggestions
         self.known: Sequence[str] = ()
 
     @property
-    def tags(self) -> list[str]:
+    def names(self) -> list[str]:
         return parse_tags(self.value)
 
     def update_completions(self) -> None:
         word = tag_before(self.value, self.cursor_position) if self.has_focus else None
+        if word is not None and self.TRIGGER:
+            prefix = word.prefix.lstrip(self.TRIGGER)
+            word = Word(self.TRIGGER, prefix, word.start, word.end) if prefix else None
         if word is None:
             self.suggestions.withdraw(self)
             return
-        taken = set(self.tags) - {word.prefix}
+        taken = set(self.names) - {word.prefix}
         offered = matches(word.prefix, (t for t in self.known if t not in taken))
         self.suggestions.offer(self, word, offered)
 
@@ -287,7 +296,45 @@ class TagsInput(Input):
         self.suggestions.withdraw(self)
 
 
-def take_completion_key(field: MarkdownArea | TagsInput, event: events.Key) -> bool:
+class TagsInput(ListInput):
+    """The tags of a new topic, separated by commas or spaces; completes known tags."""
+
+    def __init__(self, value: str = "", *, suggestions: Suggestions, id: str | None = None) -> None:
+        super().__init__(
+            value,
+            suggestions=suggestions,
+            placeholder="tags, comma-separated (optional)",
+            id=id,
+        )
+
+    @property
+    def tags(self) -> list[str]:
+        return self.names
+
+
+class ParticipantsInput(ListInput):
+    """Whom a private conversation is for: usernames, @ optional; completes known names."""
+
+    TRIGGER = "@"
+
+    def __init__(self, value: str = "", *, suggestions: Suggestions, id: str | None = None) -> None:
+        super().__init__(
+            value,
+            suggestions=suggestions,
+            placeholder="usernames, comma-separated (@ completes)",
+            id=id,
+        )
+
+    @property
+    def names(self) -> list[str]:
+        return parse_participants(self.value)
+
+    @property
+    def participants(self) -> list[str]:
+        return self.names
+
+
+def take_completion_key(field: MarkdownArea | ListInput, event: events.Key) -> bool:
     """Whether `event` was a key for the suggestions line (and did its work)."""
     suggestions = field.suggestions
     if not suggestions.active:

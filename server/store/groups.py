@@ -6,6 +6,11 @@ the handle, shown as `slug` (as Discourse's group name is); `full_name` is what 
 read. Admission is open (join at once), request (an organiser approves) or invite (only
 organisers add people). Organisers are members holding the role "organiser"; moderators
 may do whatever organisers may. A group keeps at least one organiser once it has one.
+
+That is also what tells the two kinds of group apart: a study group is run by organisers
+(made through POST /groups, `cohort admin add-group --organiser`, or seeded as one); a
+group without any, made with `cohort admin add-group NAME`, only grants access to the
+categories it is given ("access": Mentors, Organisers), and moderators manage it.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from server.store.times import (
 from server.store.viewer import Viewer
 
 ADMISSIONS = ("open", "request", "invite")
+KINDS = ("study", "access")
 ORGANISER = "organiser"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 MAX_NAME = 80
@@ -204,6 +210,7 @@ def group_dict(
     out: dict[str, Any] = {
         "slug": row["name"],
         "name": display_name(row),
+        "kind": "study" if organisers else "access",
         "goal": row["goal"],
         "expectations": row["expectations"],
         "admission": row["admission"],
@@ -234,6 +241,7 @@ def list_groups(
     q: str | None = None,
     mine: bool = False,
     admission: str | None = None,
+    kind: str | None = None,
 ) -> dict[str, Any]:
     where: list[str] = []
     params: list[Any] = []
@@ -253,6 +261,14 @@ def list_groups(
             raise Invalid(f"admission must be one of {', '.join(ADMISSIONS)}", code="invalid_field")
         where.append("g.admission = ?")
         params.append(admission)
+    if kind is not None:
+        if kind not in KINDS:
+            raise Invalid(f"kind must be one of {', '.join(KINDS)}", code="invalid_field")
+        where.append(
+            ("" if kind == "study" else "NOT ")
+            + """EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id
+                 AND EXISTS (SELECT 1 FROM json_each(gm.roles) WHERE value = 'organiser'))"""
+        )
     sql = "SELECT g.* FROM groups g"
     if where:
         sql += " WHERE " + " AND ".join(where)

@@ -41,6 +41,15 @@ FACTS = Facts(
     # post_action_users__discourse_api.json lists john_smith, then jane_smith (oldest first).
     reacted_post_id=3651,  # post 5 of topic 280, which two people liked
     reactors=(("like", ("jane_smith", "john_smith")),),
+    # groups__core.json: "discourse" (public admission) and "Macdonald" (requests);
+    # group_members_page0__discourse_api.json lists the members; user_eviltrout__core.json
+    # is a profile; private_messages__discourse_api.json holds one conversation.
+    group_slug="discourse",
+    open_group="discourse",
+    request_group="Macdonald",
+    person="eviltrout",
+    conversation_title="Welcome to Discourse!",
+    unsupported=("approve", "events", "rsvp", "mentors", "expertise"),
 )
 
 

@@ -25,6 +25,13 @@ class Facts:
     linked_topic_id: int | None = None  # a topic with links in its posts
     reacted_post_id: int | None = None  # a post others reacted to, and who, newest first:
     reactors: tuple[tuple[str, tuple[str, ...]], ...] = ()  # ((reaction, (username, ...)), ...)
+    # The community features (tui/forum/community.py), as the logged-in member sees them.
+    group_slug: str | None = None  # a group whose page lists its members
+    open_group: str | None = None  # a group the member may join at once (not in it yet)
+    request_group: str | None = None  # a group the member may ask to join (not in it yet)
+    person: str | None = None  # someone with a profile
+    conversation_title: str | None = None  # a private conversation the member is in
+    unsupported: tuple[str, ...] = ()  # community features this forum lacks
 
 
 @dataclass

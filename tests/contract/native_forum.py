@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server import sample
-from server.store import Store, accounts, ops
+from server.store import Store, accounts, messages, ops
 from server.store.viewer import Viewer
 from tests.contract.facts import ContractForum, Facts
 from tests.serverproc import start_server
@@ -37,6 +37,7 @@ HOSTILE_RAW = (
 )
 SEARCH_WORD = "pandas"
 CATEGORY_SLUG = "peer-qa"
+CONVERSATION_TITLE = "Welcome to the community, Casey"
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,13 @@ def _fill(conn: sqlite3.Connection, token: str) -> Facts:
     ops.set_reaction(conn, as_user("ben"), int(mine["id"]), "clap", True, ["like", "clap"])
     ops.set_reaction(conn, as_user("ola"), int(mine["id"]), "like", True, ["like", "clap"])
     ops.set_reaction(conn, as_user("chen"), int(mine["id"]), "clap", True, ["like", "clap"])
+    messages.create_message(
+        conn,
+        as_user("ola"),
+        participants=[MEMBER],
+        title=CONVERSATION_TITLE,
+        raw="Hello Casey: say if you would like a mentor, and for what.",
+    )
     public = "(SELECT id FROM categories WHERE id NOT IN (SELECT category_id FROM category_groups))"
     topic_id = _one(
         conn,
@@ -140,6 +148,13 @@ def _fill(conn: sqlite3.Connection, token: str) -> Facts:
         linked_topic_id=linked_id,
         reacted_post_id=int(mine["id"]),
         reactors=(("clap", ("chen", "ben")), ("like", ("ola",))),
+        # The sample community's study groups and mentors (server/sample/community.toml).
+        group_slug="missing-semester",
+        open_group="missing-semester",
+        request_group="stats-circle",
+        person="chen",
+        conversation_title=CONVERSATION_TITLE,
+        unsupported=(),
     )
 
 

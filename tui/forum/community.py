@@ -19,6 +19,9 @@ from tui.forum.models import Topic, TopicPage
 ADMISSIONS = ("open", "request", "invite")
 RSVP_STATUSES = ("going", "interested", "not_going")
 MY_STATUSES = ("member", "requested", "none")
+# A study group (people learn together in it) or a group that only grants access to
+# categories (Mentors, Organisers: made by an administrator, run by moderators).
+GROUP_KINDS = ("study", "access")
 # What a screen may ask `unsupported()` about.
 FEATURES = (
     "groups",
@@ -87,15 +90,21 @@ class StudyGroup:
     my_roles: tuple[str, ...] = ()
     can_manage: bool = False
     pending_requests: int | None = None  # known to organisers only
-    category_id: int | None = None
+    category_id: int | None = None  # None when it has none, or the reader cannot see it
     category_slug: str | None = None
     category_name: str | None = None
     members: tuple[Member, ...] = ()  # filled by `Community.group()` only
     id: int | None = None  # Discourse's numeric id; None on Cohort
+    kind: str = "study"  # one of GROUP_KINDS
+    has_category: bool = False  # it owns a category, seen or not (members-only)
 
     @property
     def is_member(self) -> bool:
         return self.my_status == "member"
+
+    @property
+    def is_study_group(self) -> bool:
+        return self.kind == "study"
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +332,7 @@ def community_of(backend: ForumBackend) -> Community | None:
 __all__ = [
     "ADMISSIONS",
     "FEATURES",
+    "GROUP_KINDS",
     "MY_STATUSES",
     "RSVP_STATUSES",
     "Attendee",

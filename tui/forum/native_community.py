@@ -121,6 +121,8 @@ def group_from(d: dict[str, Any]) -> StudyGroup:
         category_slug=as_opt_line(category, "slug") if category else None,
         category_name=as_opt_line(category, "name") if category else None,
         members=tuple(member_from(m) for m in as_dicts(d, "members", required=False)),
+        kind=as_line(d, "kind", "study"),  # a server from before the marker: study groups
+        has_category=as_bool(d, "has_category") or category is not None,
     )
 
 

@@ -1,12 +1,17 @@
 """The outbox: every write the user makes, kept until the forum has it, and sent once.
 
-A reply, a new topic or an edit is stored first (one durable transaction), then sent by
-`send_due` whenever the forum can be reached. Each item carries an idempotency key made
-when it was queued and reused on every retry, so a forum with idempotency keys never
-creates it twice. Where a send may have reached the forum without us hearing back (the
-connection broke after sending, a 5xx, or the process died mid-send), the item is
-*ambiguous*: before sending it again to a forum without idempotency keys, the outbox
-looks for it in the thread (`find_own_post`) and, if it is there, takes that post.
+A reply, a new topic, an edit or a new private conversation is stored first (one durable
+transaction), then sent by `send_due` whenever the forum can be reached. Each item
+carries an idempotency key made when it was queued and reused on every retry, so a forum
+with idempotency keys never creates it twice. Where a send may have reached the forum
+without us hearing back (the connection broke after sending, a 5xx, or the process died
+mid-send), the item is *ambiguous*: before sending it again to a forum without
+idempotency keys, the outbox looks for it in the thread (`find_own_post`) and, if it is
+there, takes that post; a new topic among the latest topics, a new conversation among
+the user's conversations.
+
+A conversation goes through the forum's community adapter (`community_of`); a forum with
+no private messages rejects it with its reason, keeping the text.
 
 States: queued -> sending -> sent | conflict | rejected | failed (retrying).
 Network trouble, rate limits and server errors put an item back in the queue with an
@@ -43,6 +48,7 @@ from tui.forum.backend import (
     Rejected,
     ServerError,
 )
+from tui.forum.community import Community, community_of
 from tui.forum.models import Category, Post, SiteInfo, TopicList, TopicPage, User, dump, load
 from tui.forum.sanitize import clean, clean_line
 
@@ -51,6 +57,7 @@ BACKOFF_CAP = 300.0
 SENT_KEPT_FOR = 7 * 24 * 3600.0  # sent items stay visible this long, then are pruned
 LEASE = 600.0  # a `sending` claim older than this is abandoned, whoever holds it
 TOPIC_SEARCH_SKEW = 600.0  # clock difference allowed when matching our own new topic
+NO_CONVERSATIONS = "this forum has no private messages"
 
 
 class OutboxState(enum.StrEnum):
@@ -66,6 +73,7 @@ class OutboxKind(enum.StrEnum):
     REPLY = "reply"
     TOPIC = "topic"
     EDIT = "edit"
+    MESSAGE = "message"  # a new private conversation
 
 
 PENDING = (OutboxState.QUEUED, OutboxState.SENDING, OutboxState.FAILED)
@@ -124,13 +132,14 @@ class OutboxItem:
     updated_at: datetime
     next_attempt_at: float  # epoch seconds; due when <= now
     profile: str = ""
-    title: str | None = None  # new topics
+    title: str | None = None  # new topics and conversations
     topic_id: int | None = None  # replies, edits; new topics once sent
     post_id: int | None = None  # edits: the post; replies and topics: the post made
     reply_to_post_number: int | None = None
     category_id: int | None = None
     category_slug: str | None = None
     tags: tuple[str, ...] = ()
+    participants: tuple[str, ...] = ()  # new conversations: who it is for (not the sender)
     base_post: Post | None = None  # edits: the post as it was when edited
     since_post_number: int | None = None  # the thread's tail when queued
     draft_key: str | None = None
@@ -140,7 +149,8 @@ class OutboxItem:
     reason: str | None = None  # the last error, safe to display
     reason_code: str | None = None
     current_version: int | None = None  # conflicts: the post's version now
-    result: Post | TopicPage | None = None  # sent: what the forum made
+    result: Post | TopicPage | None = None  # sent: what the forum made (a TopicPage for
+    # new topics and conversations)
     sent_at: datetime | None = None
 
     @property
@@ -195,9 +205,12 @@ class Outbox:
         *,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        communities: Callable[[Any], Community | None] = community_of,
     ) -> None:
+        """`communities` finds a backend's community adapter, which sends conversations."""
         self.path = Path(db_path)
         self.profile = profile
+        self._communities = communities
         self._clock = clock
         self._rng = rng or random.Random()
         self._host = socket.gethostname()
@@ -256,6 +269,26 @@ class Outbox:
             category_id=category_id,
             category_slug=clean_line(category_slug),
             tags=json.dumps([clean_line(t) for t in tags]),
+            draft_key=draft_key,
+        )
+
+    def enqueue_message(
+        self,
+        participants: Iterable[str],
+        title: str,
+        raw: str,
+        draft_key: str | None = None,
+    ) -> OutboxItem:
+        """Queue a new private conversation with `participants` (usernames, each once)."""
+        names = list(dict.fromkeys(clean_line(p).strip().lstrip("@") for p in participants))
+        names = [n for n in names if n]
+        if not names:
+            raise OutboxError("a private conversation needs someone to write to")
+        return self._insert(
+            OutboxKind.MESSAGE,
+            raw,
+            title=clean_line(title),
+            participants=json.dumps(names),
             draft_key=draft_key,
         )
 
@@ -518,6 +551,8 @@ class Outbox:
                 key=item.idempotency_key,
             )
             return page, False
+        if item.kind is OutboxKind.MESSAGE:
+            return await self._deliver_message(backend, item, site_features, progress)
         assert item.base_post is not None
         progress.started = True
         try:
@@ -528,6 +563,52 @@ class Outbox:
                 if current.raw is not None and _same_text(current.raw, item.raw):
                     return current, True
             raise
+
+    async def _deliver_message(
+        self,
+        backend: OutboxBackend,
+        item: OutboxItem,
+        site_features: Callable[[], Awaitable[frozenset[str]]],
+        progress: _Progress,
+    ) -> tuple[TopicPage, bool]:
+        community = self._communities(backend)
+        if community is None:
+            raise Rejected(NO_CONVERSATIONS, code="unsupported")
+        reason = community.unsupported("conversations")
+        if reason:
+            raise Rejected(clean_line(reason), code="unsupported")
+        if item.ambiguous and "idempotency" not in await site_features():
+            mine = await self._find_own_conversation(backend, community, item)
+            if mine is not None:
+                return mine, True
+        progress.started = True
+        page = await community.start_conversation(
+            list(item.participants), item.title or "", item.raw, key=item.idempotency_key
+        )
+        return page, False
+
+    async def _find_own_conversation(
+        self, backend: OutboxBackend, community: Community, item: OutboxItem
+    ) -> TopicPage | None:
+        """A conversation of ours with this title and text, started since it was queued
+        (the first page of the user's conversations: it is the most recent there)."""
+        me = await backend.me()
+        if me is None:
+            return None
+        listing = await community.conversations()
+        earliest = item.created_at - timedelta(seconds=TOPIC_SEARCH_SKEW)
+        title = _fold(item.title or "")
+        for conversation in listing.conversations:
+            topic = conversation.topic
+            if topic.username != me.username or _fold(topic.title) != title:
+                continue
+            if topic.created_at is not None and topic.created_at < earliest:
+                continue
+            page = await backend.topic(topic.id)
+            first = next((p for p in page.posts if p.post_number == 1), None)
+            if first is None or first.raw is None or _same_text(first.raw, item.raw):
+                return page
+        return None
 
     async def _find_own_topic(self, backend: OutboxBackend, item: OutboxItem) -> TopicPage | None:
         """A topic of ours with this title and text, made since it was queued."""
@@ -728,8 +809,9 @@ def _process_alive(pid: int) -> bool:
 
 
 def _order_group(item: OutboxItem) -> tuple[str, int]:
-    """Items of one group go out in order: a topic's replies and edits; a new topic alone."""
-    if item.topic_id is not None and item.kind is not OutboxKind.TOPIC:
+    """Items of one group go out in order: a topic's replies and edits; a new topic (or
+    conversation) alone."""
+    if item.topic_id is not None and item.kind not in (OutboxKind.TOPIC, OutboxKind.MESSAGE):
         return ("topic", item.topic_id)
     return ("item", item.id)
 
@@ -769,11 +851,19 @@ def _model(cls: type[Post] | type[TopicPage], text: str | None) -> Any:
     return None
 
 
-def _item(row: sqlite3.Row) -> OutboxItem:
+def _names(text: str | None) -> tuple[str, ...]:
+    """A JSON list of names (tags, usernames) from the file, sanitised; () if it is not one."""
     try:
-        tags = json.loads(row["tags"] or "[]")
+        names = json.loads(text or "[]")
     except ValueError:
-        tags = []
+        return ()
+    if not isinstance(names, list):
+        return ()
+    return tuple(clean_line(n) for n in names if isinstance(n, str))
+
+
+def _item(row: sqlite3.Row) -> OutboxItem:
+    tags = _names(row["tags"])
     result_cls: type[Post] | type[TopicPage] = TopicPage if row["result_kind"] == "topic" else Post
     return OutboxItem(
         id=row["id"],
@@ -791,9 +881,8 @@ def _item(row: sqlite3.Row) -> OutboxItem:
         reply_to_post_number=row["reply_to_post_number"],
         category_id=row["category_id"],
         category_slug=None if row["category_slug"] is None else clean_line(row["category_slug"]),
-        tags=tuple(clean_line(t) for t in tags if isinstance(t, str))
-        if isinstance(tags, list)
-        else (),
+        tags=tags,
+        participants=_names(row["participants"]),
         base_post=_model(Post, row["base_post"]),
         since_post_number=row["since_post_number"],
         draft_key=row["draft_key"],

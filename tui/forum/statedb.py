@@ -3,7 +3,7 @@
 Unlike the cache, this file holds text the user wrote and nobody else has: it is never
 rebuilt. A file that is damaged, belongs to something else, or was written by a newer
 Cohort is refused with an error that names it, and is left exactly as it was, so the
-user (or a newer Cohort) can still recover it. Migrations only ever add.
+user (or a newer Cohort) can still recover it. Migrations never lose what it holds.
 
 One file serves every forum: rows carry a `profile` column. WAL mode lets the drafts
 connection (synchronous=NORMAL: a commit is in the WAL, so in the OS, before it
@@ -27,8 +27,18 @@ APPLICATION_ID = 0x43_6F_53_74  # "CoSt": marks the file as Cohort's state
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
 
+# The outbox's columns as migration 1 made them: migration 2 copies each one.
+_OUTBOX_V1_COLUMNS = (
+    "id, profile, kind, state, idempotency_key, raw, title, topic_id, post_id, "
+    "reply_to_post_number, category_id, category_slug, tags, base_post, since_post_number, "
+    "draft_key, attempts, failures, ambiguous, next_attempt_at, reason, reason_code, "
+    "current_version, result_kind, result, claimed_by, claimed_at, created_ns, updated_ns, "
+    "sent_at"
+)
+
 # Each migration: statements applied in one transaction, recorded in PRAGMA user_version.
-# Only ever append; a migration never drops or deletes user text (a test checks).
+# Only ever append; a migration never loses user text: a table is dropped only after
+# every row and column of it was copied into its replacement (a test checks).
 MIGRATIONS: list[list[str]] = [
     # 1: drafts and the outbox.
     [
@@ -81,6 +91,56 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX outbox_due ON outbox(profile, state, next_attempt_at)",
         "CREATE INDEX outbox_topic ON outbox(profile, topic_id, state)",
+    ],
+    # 2: private messages. SQLite cannot change a CHECK in place, so the outbox is
+    # rebuilt (SQLite's documented procedure): the new table is made, every row copied,
+    # the AUTOINCREMENT counter carried over (an id discarded is never given again), and
+    # only then the old table dropped; all in the migration's one transaction.
+    [
+        """CREATE TABLE outbox_v2 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            profile TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('reply', 'topic', 'edit', 'message')),
+            state TEXT NOT NULL CHECK (
+                state IN ('queued', 'sending', 'sent', 'conflict', 'rejected', 'failed')),
+            idempotency_key TEXT NOT NULL UNIQUE,
+            raw TEXT NOT NULL,
+            title TEXT,
+            topic_id INTEGER,
+            post_id INTEGER,
+            reply_to_post_number INTEGER,
+            category_id INTEGER,
+            category_slug TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            base_post TEXT,
+            since_post_number INTEGER,
+            draft_key TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            failures INTEGER NOT NULL DEFAULT 0,
+            ambiguous INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            reason TEXT,
+            reason_code TEXT,
+            current_version INTEGER,
+            result_kind TEXT,
+            result TEXT,
+            claimed_by TEXT,
+            claimed_at REAL,
+            created_ns INTEGER NOT NULL,
+            updated_ns INTEGER NOT NULL,
+            sent_at REAL,
+            participants TEXT NOT NULL DEFAULT '[]'
+        )""",
+        "INSERT INTO sqlite_sequence (name, seq) "
+        "SELECT 'outbox_v2', seq FROM sqlite_sequence WHERE name = 'outbox'",
+        f"INSERT INTO outbox_v2 ({_OUTBOX_V1_COLUMNS}) SELECT {_OUTBOX_V1_COLUMNS} FROM outbox",
+        "DROP TABLE outbox",
+        "ALTER TABLE outbox_v2 RENAME TO outbox",
+        "CREATE INDEX outbox_due ON outbox(profile, state, next_attempt_at)",
+        "CREATE INDEX outbox_topic ON outbox(profile, topic_id, state)",
+        # A new conversation's draft keeps whom it is for (its key names only the people
+        # it was opened for, as a new topic's names the category it was opened in).
+        "ALTER TABLE drafts ADD COLUMN participants TEXT NOT NULL DEFAULT '[]'",
     ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

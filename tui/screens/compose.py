@@ -1,5 +1,6 @@
-"""Writing: a new topic, a reply (to the topic or to one post, maybe quoting it) or an
-edit, composed in Markdown with a live preview, then queued in the outbox.
+"""Writing: a new topic, a reply (to the topic or to one post, maybe quoting it), an
+edit or a new private conversation (to the people named, with a title), composed in
+Markdown with a live preview, then queued in the outbox.
 
 Nothing typed is lost. Every change is saved as a draft (tui/forum/drafts.py) and an open
 composer restores the draft it finds; cancelling asks whether to keep it (keeping is the
@@ -37,7 +38,7 @@ from tui.external_editor import EditorFailed, edit_externally
 from tui.forum.backend import ForumError
 from tui.forum.cache import Cache
 from tui.forum.document import plain_text, render_post
-from tui.forum.drafts import Draft, Drafts, edit_key, new_topic_key, reply_key
+from tui.forum.drafts import Draft, Drafts, edit_key, message_key, new_topic_key, reply_key
 from tui.forum.models import Category, Post, User
 from tui.forum.outbox import Outbox, OutboxError, OutboxItem, OutboxKind, OutboxState
 from tui.forum.repository import Repository
@@ -45,6 +46,7 @@ from tui.forum.sanitize import clean_line
 from tui.screens.keep_draft import KeepDraftScreen
 from widgets.composer import (
     MarkdownArea,
+    ParticipantsInput,
     PostPreview,
     Suggestions,
     TagsInput,
@@ -53,13 +55,14 @@ from widgets.composer import (
 )
 from widgets.formatting import ago, marks_for
 
-Kind = Literal["topic", "reply", "edit"]
+Kind = Literal["topic", "reply", "edit", "message"]
 WIDE = 110  # from this width on, the preview sits beside the editor
 PREVIEW_DELAY = 0.15  # seconds of quiet typing before the preview is redrawn
 _KINDS: dict[OutboxKind, Kind] = {
     OutboxKind.TOPIC: "topic",
     OutboxKind.REPLY: "reply",
     OutboxKind.EDIT: "edit",
+    OutboxKind.MESSAGE: "message",
 }
 
 
@@ -70,6 +73,7 @@ class ComposeRequest:
     to edit, as fetched (its version guards the edit); `category_id` a new topic's
     preselected category; `people` usernames offered after @ (the thread's authors);
     `since_post_number` the highest post number the caller has seen in the thread;
+    `participants` whom a new private conversation (kind "message") is for, to begin with;
     `problem` an outbox item the forum rejected (or an edit that conflicted), to fix and
     send again: its text, title and reason come from it."""
 
@@ -83,6 +87,7 @@ class ComposeRequest:
     people: tuple[str, ...] = ()
     problem: OutboxItem | None = None
     since_post_number: int | None = None
+    participants: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind == "reply" and self.topic_id is None:
@@ -107,6 +112,7 @@ class ComposeRequest:
             people=people,
             problem=item,
             since_post_number=item.since_post_number,
+            participants=item.participants,
         )
 
     @property
@@ -126,17 +132,20 @@ class ComposeRequest:
         if self.kind == "reply":
             assert self.topic_id is not None
             return reply_key(self.topic_id, self.reply_to_post_number)
+        if self.kind == "message":
+            return message_key(self.participants)
         return new_topic_key(self.category_id)
 
 
 @dataclass(frozen=True)
 class Writing:
-    """What the composer holds: the same four fields a draft keeps."""
+    """What the composer holds: the same fields a draft keeps."""
 
     raw: str = ""
     title: str = ""
     category: int | None = None
     tags: tuple[str, ...] = ()
+    participants: tuple[str, ...] = ()  # a new conversation's
 
     @property
     def empty(self) -> bool:
@@ -196,7 +205,7 @@ class ComposeScreen(Screen[OutboxItem | None]):
     #compose-category {
         width: 28;
     }
-    #compose-title, #compose-tags {
+    #compose-title, #compose-tags, #compose-to {
         width: 1fr;
     }
     #compose-body {
@@ -260,6 +269,24 @@ class ComposeScreen(Screen[OutboxItem | None]):
         yield Static(self._heading(), id="compose-heading")
         yield Static(id="compose-problem")
         suggestions = Suggestions(id="compose-suggestions")
+        if request.kind == "message":
+            with Vertical(id="compose-fields"):
+                with Horizontal(classes="compose-row"):
+                    yield Static("To", classes="compose-label")
+                    yield ParticipantsInput(
+                        ", ".join(self.start.participants),
+                        suggestions=suggestions,
+                        id="compose-to",
+                    )
+                with Horizontal(classes="compose-row"):
+                    yield Static("Title", classes="compose-label")
+                    yield Input(
+                        self.start.title,
+                        placeholder="what the conversation is about",
+                        id="compose-title",
+                        compact=True,
+                        select_on_focus=False,
+                    )
         if request.kind == "topic":
             with Vertical(id="compose-fields"):
                 with Horizontal(classes="compose-row"):
@@ -328,7 +355,9 @@ class ComposeScreen(Screen[OutboxItem | None]):
         self.load_choices()
 
     def _focus_first(self) -> None:
-        if self.request.kind == "topic" and not self.start.title.strip():
+        if self.request.kind == "message" and not self.start.participants:
+            self.query_one("#compose-to", Input).focus()
+        elif self.request.kind in ("topic", "message") and not self.start.title.strip():
             self.query_one("#compose-title", Input).focus()
         else:
             self.editor.focus()
@@ -355,6 +384,9 @@ class ComposeScreen(Screen[OutboxItem | None]):
         parts: list[str | tuple[str, str]] = []
         if request.kind == "topic":
             parts.append("New topic")
+        elif request.kind == "message":
+            parts.append("New private message")
+            parts.append((" · only the people named (and you) will see it", "not bold"))
         elif request.kind == "edit":
             assert request.post is not None
             parts.append(f"Edit post #{request.post.post_number}")
@@ -402,7 +434,9 @@ class ComposeScreen(Screen[OutboxItem | None]):
     def _prefill(self) -> Writing:
         request, item = self.request, self.request.problem
         if item is not None:
-            return Writing(item.raw, item.title or "", item.category_id, item.tags)
+            return Writing(
+                item.raw, item.title or "", item.category_id, item.tags, item.participants
+            )
         if request.kind == "edit":
             assert request.post is not None
             post = request.post
@@ -410,6 +444,8 @@ class ComposeScreen(Screen[OutboxItem | None]):
             return Writing(raw)
         if request.kind == "reply" and request.quote is not None:
             return Writing(quote_block(request.quote))
+        if request.kind == "message":
+            return Writing(participants=request.participants)
         return Writing(category=request.category_id)
 
     def _load_draft(self) -> Draft | None:
@@ -440,10 +476,17 @@ class ComposeScreen(Screen[OutboxItem | None]):
             draft.title or "",
             draft.category if draft.category is not None else self.opened.category,
             draft.tags,
+            draft.participants or self.opened.participants,
         )
 
     def writing(self) -> Writing:
         """What the composer holds now."""
+        if self.request.kind == "message":
+            return Writing(
+                self.editor.text,
+                self.query_one("#compose-title", Input).value,
+                participants=tuple(self.query_one(ParticipantsInput).participants),
+            )
         if self.request.kind != "topic":
             return Writing(self.editor.text)
         value = self.query_one("#compose-category", Select).value
@@ -513,6 +556,10 @@ class ComposeScreen(Screen[OutboxItem | None]):
         self.editor.people = self.choices.people
         if self.request.kind == "topic":
             self.query_one(TagsInput).known = self.choices.tags
+        if self.request.kind == "message":
+            self.query_one(ParticipantsInput).known = [
+                name for name in self.choices.people if name != self.username
+            ]
         if cached_categories:
             self._set_categories(cached_categories)
         repo = self._repo()
@@ -546,7 +593,7 @@ class ComposeScreen(Screen[OutboxItem | None]):
             self._preview_timer.stop()
         self._preview_timer = self.set_timer(PREVIEW_DELAY, self.update_preview)
 
-    @on(Input.Changed, "#compose-title, #compose-tags")
+    @on(Input.Changed, "#compose-title, #compose-tags, #compose-to")
     @on(Select.Changed, "#compose-category")
     def _field_changed(self) -> None:
         self._changed()
@@ -574,6 +621,7 @@ class ComposeScreen(Screen[OutboxItem | None]):
                     tags=now.tags,
                     reply_to_post_number=self.request.reply_to_post_number,
                     topic_id=self.request.topic_id,
+                    participants=now.participants,
                 )
         except sqlite3.Error as exc:
             self._say(f"the draft could not be saved: {exc}", error=True)
@@ -690,6 +738,12 @@ class ComposeScreen(Screen[OutboxItem | None]):
     def _invalid(self) -> tuple[str, str] | None:
         """Why the writing cannot be sent yet, and the field to fix; None when it can."""
         now = self.writing()
+        if self.request.kind == "message":
+            problem = self._invalid_participants(now.participants)
+            if problem is not None:
+                return problem, "#compose-to"
+            if not now.title.strip():
+                return "a private message needs a title", "#compose-title"
         if self.request.kind == "topic":
             if not now.title.strip():
                 return "a topic needs a title", "#compose-title"
@@ -699,6 +753,20 @@ class ComposeScreen(Screen[OutboxItem | None]):
             return "write something first: the post is empty", "#compose-editor"
         if self.request.kind == "edit" and self.request.problem is None and now == self.opened:
             return "nothing changed: this is the post as it is", "#compose-editor"
+        return None
+
+    def _others(self, participants: tuple[str, ...]) -> list[str]:
+        """The people named, less the writer (a forum adds the sender itself)."""
+        me = self.username.casefold()
+        return [p for p in participants if p.casefold() != me]
+
+    def _invalid_participants(self, participants: tuple[str, ...]) -> str | None:
+        if not self._others(participants):
+            return "name someone to write to (a username; @ completes)"
+        try:
+            message_key(participants)
+        except ValueError as exc:
+            return f"{exc}: a username is letters, digits, _ . and -"
         return None
 
     @work(exclusive=True, group="compose-send")
@@ -723,6 +791,10 @@ class ComposeScreen(Screen[OutboxItem | None]):
         if request.kind == "edit":
             assert request.post is not None
             return outbox.enqueue_edit(request.post, now.raw, draft_key=self.key)
+        if request.kind == "message":
+            return outbox.enqueue_message(
+                self._others(now.participants), now.title.strip(), now.raw, draft_key=self.key
+            )
         if request.kind == "reply":
             assert request.topic_id is not None
             return outbox.enqueue_reply(
@@ -762,13 +834,21 @@ class ComposeScreen(Screen[OutboxItem | None]):
                 now.tags,
                 draft_key=self.key,
             )
+        others = tuple(self._others(now.participants))
+        if item.kind is OutboxKind.MESSAGE and others != item.participants:
+            # Likewise a conversation refused for whom it was for (someone unknown).
+            if not item.problem:
+                raise OutboxError("the item is being sent: whom it is for cannot change now")
+            outbox.discard(item.id)
+            return outbox.enqueue_message(others, now.title.strip(), now.raw, draft_key=self.key)
         base: Post | None = None
         if item.kind is OutboxKind.EDIT and item.state is OutboxState.CONFLICT:
             repo = self._repo()
             if repo is None or item.post_id is None:
                 raise OutboxError("the forum is not open: the post's current version is needed")
             base = await repo.backend.post(item.post_id)
-        title = now.title.strip() if item.kind is OutboxKind.TOPIC else None
+        titled = item.kind in (OutboxKind.TOPIC, OutboxKind.MESSAGE)
+        title = now.title.strip() if titled else None
         outbox.update_text(item.id, now.raw, title=title, base=base)
         return outbox.retry(item.id)
 

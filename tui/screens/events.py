@@ -4,7 +4,10 @@ first, in the reader's own time; f shows one group's only (a count picks which).
 y, i and n answer going, interested and not going; the same answer again takes it back.
 The answer shows at once and is rolled back, with the forum's reason, when the forum does
 not take it (as a like is in a thread). e writes the events you are going to as an
-.ics file, for any calendar program, and says where. Enter opens an event's discussion.
+.ics file, for any calendar program, and says where. Enter opens an event's discussion;
+a lists who answered it (enter there shows a profile). While the screen is open it
+follows the forum's change feed: the list is read again quietly, the cursor staying on
+its event.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from textual.widgets import DataTable, Footer, Static
 from tui import keymap
 from tui.forum import ics
 from tui.forum.community import Event, RsvpCounts
+from tui.messages import ForumChanged
 from tui.screens.community_base import EMPTY_CSS, LIST_CSS, STATUS_CSS, CommunityScreen, why
-from widgets.community_tables import EventTable
+from widgets.community_tables import AttendeeTable, EventTable
 from widgets.community_text import RSVP_WORDS, event_summary
 
 WEEK = timedelta(days=7)
@@ -152,6 +156,20 @@ class EventsScreen(CommunityScreen):
     def action_export(self) -> None:
         self._export()
 
+    def action_attendees(self) -> None:
+        event = self.table.highlighted
+        if event is None:
+            self.say("no event is highlighted")
+            return
+        self.app.push_screen(AttendeesScreen(event))
+
+    @on(ForumChanged)
+    def _forum_changed(self, message: ForumChanged) -> None:
+        """Someone answered, an event moved or was added: read the list again, quietly."""
+        result = message.result
+        if self.loaded_once and not self.unsupported and (result.changes or result.reset):
+            self.load(quiet=True)
+
     def action_refresh(self) -> None:
         self.load()
 
@@ -236,8 +254,11 @@ class EventsScreen(CommunityScreen):
     # -- loading ------------------------------------------------------------------------------
 
     @work(exclusive=True, group="events")
-    async def load(self) -> None:
-        self._set_state(Content.styled("loading…", "$text-muted"))
+    async def load(self, quiet: bool = False) -> None:
+        """The events in the window; `quiet` (the change feed's refresh) says nothing
+        while it reads and keeps what is shown if it fails, as any refresh does."""
+        if not quiet:
+            self._set_state(Content.styled("loading…", "$text-muted"))
         now = datetime.now(UTC)
         try:
             community = await self.community()
@@ -298,3 +319,95 @@ def _write(path: Path, text: str) -> None:
     partial = path.with_name(path.name + ".part")
     partial.write_text(text, encoding="utf-8", newline="")
     os.replace(partial, path)
+
+
+class AttendeesScreen(CommunityScreen):
+    """Who answered one event, going first; enter shows a profile."""
+
+    BINDINGS = keymap.bindings("attendees")
+    KEY_CONTEXT = "attendees"
+    FEATURE = "events"
+    WHAT = "who answered"
+
+    DEFAULT_CSS = f"""
+    AttendeesScreen #attendees-head {{ height: auto; padding: 0 1 1 1; background: $surface; }}
+    AttendeesScreen #attendees-list {{ {LIST_CSS} }}
+    AttendeesScreen #attendees-list:focus {{ border-top: solid $accent; }}
+    AttendeesScreen #attendees-empty {{ {EMPTY_CSS} }}
+    AttendeesScreen .community-status {{ {STATUS_CSS} }}
+    """
+
+    def __init__(self, event: Event) -> None:
+        super().__init__("attendees")
+        self.event = event
+        self.loaded_once = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="attendees-head")
+        yield AttendeeTable(id="attendees-list")
+        yield Static(id="attendees-empty")
+        yield Static(classes="community-status")
+        yield Footer()
+
+    @property
+    def table(self) -> AttendeeTable:
+        return self.query_one(AttendeeTable)
+
+    def on_mount(self) -> None:
+        self.table.border_title = Content("Who answered · going first")
+        self._show_head()
+        self.table.focus()
+        self.load()
+
+    def status_words(self) -> str:
+        if not self.loaded_once:
+            return ""
+        counts = self.event.rsvp_counts
+        return (
+            f" · {counts.going} going · {counts.interested} interested"
+            f" · {counts.not_going} not going"
+        )
+
+    def action_open(self) -> None:
+        attendee = self.table.highlighted
+        if attendee is not None:
+            from tui.screens.people import ProfileScreen
+
+            self.app.push_screen(ProfileScreen(attendee.username))
+
+    @on(DataTable.RowSelected, "#attendees-list")
+    def _clicked(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    @work(exclusive=True, group="attendees")
+    async def load(self) -> None:
+        self._set_state(Content.styled("loading…", "$text-muted"))
+        try:
+            community = await self.community()
+            if community is None:
+                return
+            event = await community.event(self.event)
+        except Exception as exc:
+            self.failed(exc, "the answers as last shown" if self.loaded_once else "nobody shown")
+            return
+        self.event = event
+        self.loaded_once = True
+        order = {"going": 0, "interested": 1, "not_going": 2}
+        attendees = sorted(event.attendees, key=lambda a: (order.get(a.status, 3), a.username))
+        self.table.show_items(attendees, new_list=True)
+        self._show_head()
+        self.loaded()
+        self.show_empty()
+
+    def _show_head(self) -> None:
+        self.query_one("#attendees-head", Static).update(event_summary(self.event))
+
+    def show_empty(self) -> None:
+        empty = self.query_one("#attendees-empty", Static)
+        if self.unsupported:
+            empty.update(Content.assemble(("No events here", "bold"), ": ", self.unsupported, "."))
+        elif self.loaded_once and not self.table.items:
+            empty.update(Content("Nobody has answered yet."))
+        empty.display = bool(self.unsupported) or (self.loaded_once and not self.table.items)
+        self.table.display = not self.unsupported
+        self._show_status()

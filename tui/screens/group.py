@@ -213,12 +213,12 @@ class GroupScreen(CommunityScreen):
         threads = self.query_one(TopicRows)
         resources = self.query_one(ResourceTable)
         if group.category_id is None:
-            note = (
-                "Its threads and resources are not shown: the group has no category, "
-                "or only its members see it."
-                if not group.is_member
-                else "This group has no category of its own."
-            )
+            if not group.has_category:
+                note = "This group has no category of its own: no threads or resources."
+            elif group.is_member:
+                note = "This group's category is not shown to you yet: r reads it again."
+            else:
+                note = "Its threads and resources are for its members only."
             self._note("threads-note", note)
             self._note("resources-note", "")
             threads.show_items([])

@@ -1,5 +1,7 @@
-"""Study groups (g y): every group with how it admits people, its size and its next
-meeting in the reader's own time; f finds groups by words, enter opens a group's page.
+"""Study groups (g y): every study group with how it admits people, its size and its
+next meeting in the reader's own time; a shows every group (the ones that only grant
+access to categories, such as Mentors, too) and back; f finds groups by words, enter
+opens a group's page.
 
 J joins an open group, A asks to join one that admits on request, L leaves (after a
 yes). Each result is said in the status line and the row changes with the forum's
@@ -113,6 +115,8 @@ class GroupsScreen(CommunityScreen):
     def __init__(self) -> None:
         super().__init__("groups")
         self.query_text: str | None = None
+        self.every_group = False  # study groups only, unless the reader asks for all
+        self.found: list[StudyGroup] = []  # every group of the last answer
         self.loaded_once = False
         self.membership = Membership()
 
@@ -142,7 +146,11 @@ class GroupsScreen(CommunityScreen):
         if not self.loaded_once:
             return ""
         count = len(self.table.groups)
-        return f" · {count} group{'' if count == 1 else 's'}"
+        words = f" · {count} group{'' if count == 1 else 's'}"
+        hidden = len(self.found) - count
+        if hidden > 0:
+            words += f" · {hidden} other{'' if hidden == 1 else 's'} (a shows them)"
+        return words
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -186,6 +194,16 @@ class GroupsScreen(CommunityScreen):
     def action_refresh(self) -> None:
         self.load()
 
+    def action_every_group(self) -> None:
+        self.every_group = not self.every_group
+        self._show_title()
+        if self.loaded_once:
+            self._show_found(new_list=True)
+
+    def shown(self, groups: list[StudyGroup]) -> list[StudyGroup]:
+        """The groups the list shows: study groups only, or all of them."""
+        return groups if self.every_group else [g for g in groups if g.is_study_group]
+
     @on(Input.Submitted, "#groups-filter")
     def _filter_entered(self, event: Input.Submitted) -> None:
         event.stop()
@@ -226,9 +244,8 @@ class GroupsScreen(CommunityScreen):
     async def _send_change(self, group: StudyGroup, change: str) -> None:
         updated = await self.membership.change_membership(self, group, change)
         if updated is not None:
-            self.table.show_items(
-                [updated if g.slug == updated.slug else g for g in self.table.groups]
-            )
+            self.found = [updated if g.slug == updated.slug else g for g in self.found]
+            self.table.show_items(self.shown(self.found))
             self._show_goal()
 
     # -- loading ------------------------------------------------------------------------------
@@ -246,14 +263,18 @@ class GroupsScreen(CommunityScreen):
             return
         first = not self.loaded_once
         self.loaded_once = True
-        self.table.show_items(groups, new_list=first)
+        self.found = groups
+        self._show_found(new_list=first)
         self.loaded()
+
+    def _show_found(self, *, new_list: bool) -> None:
+        self.table.show_items(self.shown(self.found), new_list=new_list)
         self.show_empty()
 
     # -- display ------------------------------------------------------------------------------
 
     def _show_title(self) -> None:
-        title = "Study groups"
+        title = "Every group" if self.every_group else "Study groups"
         if self.query_text:
             title += f" · “{self.query_text}”"
         self.table.border_title = Content(title)
@@ -265,11 +286,16 @@ class GroupsScreen(CommunityScreen):
                 Content.assemble(("No study groups here", "bold"), ": ", self.unsupported, ".")
             )
         elif self.loaded_once and not self.table.groups:
+            others = "" if self.every_group or not self.found else " (a shows every group)"
             empty.update(
                 Content(
-                    "No group matches those words (f changes them)."
+                    ("No group matches those words (f changes them)." + others)
                     if self.query_text
-                    else "There are no study groups yet."
+                    else (
+                        "There are no groups yet."
+                        if self.every_group
+                        else "There are no study groups yet." + others
+                    )
                 )
             )
         nothing = bool(self.unsupported) or (self.loaded_once and not self.table.groups)
@@ -283,6 +309,14 @@ class GroupsScreen(CommunityScreen):
         goal = self.query_one("#groups-goal", Static)
         if group is None:
             goal.update(Content(""))
+            return
+        if not group.is_study_group:
+            hint = "grants access to categories; moderators add people"
+            goal.update(
+                Content.assemble(
+                    (group.name, "bold"), " · ", (hint, "$text-muted"), "\n", group.goal
+                )
+            )
             return
         hint = {
             "member": "L leaves",

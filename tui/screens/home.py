@@ -67,6 +67,7 @@ class HomeScreen(TableKeys, Screen[None]):
         self.source = source  # how the status line names the forum: "embedded forum", ...
         self.marks = marks
         self.repo: Repository | None = None
+        self._first_cache: Cache | None = None  # painted as the screen mounts
         self.username = ""
         self.unread_notifications = 0
         self.unread_messages = 0
@@ -102,10 +103,20 @@ class HomeScreen(TableKeys, Screen[None]):
         self._show_title()
         self.query_one(CategoryTable).focus()
         self._show_status()
+        if self._first_cache is not None:
+            self.paint_cached(self._first_cache)
+            self._first_cache = None
         if self.repo is not None:
             self.load(with_categories=True)
 
     # -- called by the app ------------------------------------------------------------------
+
+    def first_paint_from(self, cache: Cache) -> None:
+        """Paint what `cache` holds as the screen mounts (at once if it already has)."""
+        if self.is_mounted:
+            self.paint_cached(cache)
+        else:
+            self._first_cache = cache
 
     def paint_cached(self, cache: Cache) -> None:
         """Show what the cache holds before the forum is open (the first frame of a

@@ -2,48 +2,50 @@
 others you have not read; enter opens one in the thread view (the same composer, drafts
 and outbox as any topic), c starts a new one.
 
-A new conversation is written in a small form (to whom, a title, the first message) and
-sent at once with an idempotency key, so sending again after a lost answer makes no
-second conversation. When the forum refuses it or cannot be reached the form stays open
-with the text and says why; cancelling keeps the text for this run of the app, and the
-form for the same people opens with it again.
+A new conversation is written in the composer (kind "message": to whom, a title, the
+first post), kept as a draft while it is written and sent through the outbox like a new
+topic, so offline it waits and a lost answer never makes it twice. Once the forum has it
+this list is read again and, if it is on top, the new conversation opens; one the forum
+refused comes back into the composer with its text and the reason.
 """
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input, Static, TextArea
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
 
 from tui import keymap
-from tui.forum.sanitize import clean, clean_line
+from tui.forum.outbox import Outbox, OutboxItem, OutboxKind, OutboxState
 from tui.messages import OutboxUpdate
-from tui.screens.community_base import EMPTY_CSS, LIST_CSS, STATUS_CSS, CommunityScreen, why
-from widgets.community_tables import ConversationTable
+from tui.screens.community_base import EMPTY_CSS, LIST_CSS, STATUS_CSS, CommunityScreen
+from widgets.community_tables import ConversationTable, NearEnd
 
 
-@dataclass
-class Unsent:
-    """A conversation written but not sent: kept while the app runs."""
+def write_privately(screen: Screen[object], participants: Iterable[str] = ()) -> bool:
+    """Open the composer for a new private conversation with `participants` (oneself
+    left out); False, with nothing opened, when there is no outbox to send it through."""
+    from tui.screens.compose import ComposeRequest, ComposeScreen
 
-    participants: str
-    title: str
-    raw: str
-    key: str  # the idempotency key it was (or would have been) sent with
-
-
-UNSENT: dict[str, Unsent] = {}  # by the participants as typed, normalised
-
-
-def participants_of(text: str) -> list[str]:
-    """Usernames from "ola, @chen hana": commas or spaces between, @ optional."""
-    names = clean_line(text).replace(",", " ").split()
-    return list(dict.fromkeys(n.lstrip("@") for n in names if n.lstrip("@")))
+    app = screen.app
+    if not isinstance(getattr(app, "outbox", None), Outbox):
+        return False
+    me = str(getattr(getattr(app, "me", None), "username", "") or "")
+    people = tuple(p for p in dict.fromkeys(participants) if p and p != me)
+    known: list[str] = list(people)
+    if isinstance(screen, MessagesScreen):
+        known += [m.username for c in screen.table.conversations for m in c.participants]
+    request = ComposeRequest(
+        "message",
+        participants=people,
+        people=tuple(n for n in dict.fromkeys(known) if n and n != me),
+    )
+    app.push_screen(ComposeScreen(request))
+    return True
 
 
 class MessagesScreen(CommunityScreen):
@@ -63,6 +65,11 @@ class MessagesScreen(CommunityScreen):
         super().__init__("messages")
         self.loaded_once = False
         self.unread_topics = 0
+        # Paging: where the next page starts, and how many pages are shown.
+        self.next_cursor: str | None = None
+        self.pages = 0
+        self._paging = False
+        self._paging_failed = False
 
     def compose(self) -> ComposeResult:
         yield ConversationTable(id="messages-list")
@@ -79,6 +86,7 @@ class MessagesScreen(CommunityScreen):
         self._show_status()
         self.table.focus()
         self.load()
+        self.call_after_refresh(self.offer_problems)
 
     def on_screen_resume(self) -> None:
         if self.loaded_once:  # back from a conversation: its unread count went down
@@ -101,7 +109,10 @@ class MessagesScreen(CommunityScreen):
             self.open_thread(conversation.id)
 
     def action_new(self) -> None:
-        self.app.push_screen(ConversationScreen([]))
+        if self.unsupported:
+            self.say(f"private messages cannot be sent here: {self.unsupported}")
+        elif not write_privately(self):
+            self.say("sending is off: the state file could not be opened")
 
     def action_refresh(self) -> None:
         self.load()
@@ -111,14 +122,48 @@ class MessagesScreen(CommunityScreen):
         self.action_open()
 
     def on_outbox_update(self, message: OutboxUpdate) -> None:
-        """A reply sent in a conversation: the list's order changes."""
-        if self.loaded_once:
+        """A reply sent in a conversation: the list's order changes. A conversation
+        started and now sent opens (if this screen is on top); one refused goes back into
+        the composer."""
+        started = [
+            o.item.topic_id
+            for o in message.outcomes
+            if o.item.kind is OutboxKind.MESSAGE and o.item.state is OutboxState.SENT
+        ]
+        opened = next((t for t in reversed(started) if t is not None), None)
+        if opened is not None and self.is_current:
+            self.open_thread(opened)
+        if self.loaded_once or opened is not None:
             self.load()
+        if opened is None:
+            self.offer_problems()
+
+    def offer_problems(self) -> None:
+        """A conversation the forum refused: back into the composer with its text and the
+        reason (once per item and run, as threads do for replies)."""
+        from tui.screens.compose import ComposeRequest, ComposeScreen
+
+        outbox = getattr(self.app, "outbox", None)
+        offered = getattr(self.app, "problems_offered", None)
+        if not isinstance(outbox, Outbox) or not isinstance(offered, set) or not self.is_current:
+            return
+        try:
+            refused: list[OutboxItem] = [
+                i for i in outbox.problems() if i.kind is OutboxKind.MESSAGE and i.id not in offered
+            ]
+        except Exception as exc:  # the list still works without it
+            self.log.error("reading the outbox failed", exc)
+            return
+        if refused:
+            offered.add(refused[0].id)
+            self.app.push_screen(ComposeScreen(ComposeRequest.for_problem(refused[0])))
 
     # -- loading ------------------------------------------------------------------------------
 
     @work(exclusive=True, group="messages")
     async def load(self) -> None:
+        self.workers.cancel_group(self, "messages-more")  # a page of an older list must not land
+        self._paging = False
         self._set_state(Content.styled("loading…", "$text-muted"))
         try:
             community = await self.community()
@@ -134,9 +179,51 @@ class MessagesScreen(CommunityScreen):
         if hasattr(self.app, "unread_messages"):
             self.app.unread_messages = page.unread_topics
         me = str(getattr(getattr(self.app, "me", None), "username", "") or "")
-        self.table.show(list(page.conversations), me=me, new_list=first)
+        fresh = list(page.conversations)
+        if self.pages > 1:  # a refresh reads the first page again and keeps those below it
+            known = {c.id for c in fresh}
+            fresh += [c for c in self.table.conversations if c.id not in known]
+        else:
+            self.next_cursor, self.pages = page.next_cursor, 1
+        self._paging_failed = False
+        self.table.show(fresh, me=me, new_list=first)
         self.loaded()
         self.show_empty()
+        self.table.check_near_end()  # a first page shorter than the screen: fill it
+
+    @on(NearEnd, "#messages-list")
+    def _near_end(self, event: NearEnd) -> None:
+        if self.next_cursor is None or self._paging or self._paging_failed:
+            return
+        self.load_more()
+
+    @work(exclusive=True, group="messages-more")
+    async def load_more(self) -> None:
+        """Append the next page of conversations; the cursor stays where it is."""
+        cursor = self.next_cursor
+        if cursor is None:
+            return
+        self._paging = True
+        self._set_state(Content.styled("loading more…", "$text-muted"))
+        try:
+            community = await self.community()
+            if community is None:
+                return
+            page = await community.conversations(cursor=cursor)
+        except Exception as exc:
+            self._paging_failed = True  # r reads the list again
+            self.failed(exc, "no more conversations shown")
+            return
+        finally:
+            self._paging = False
+        if self.next_cursor != cursor:
+            return  # the list was read again meanwhile
+        self.next_cursor, self.pages = page.next_cursor, self.pages + 1
+        me = str(getattr(getattr(self.app, "me", None), "username", "") or "")
+        self.table.show([*self.table.conversations, *page.conversations], me=me)
+        self.loaded()
+        self.show_empty()
+        self.table.check_near_end()
 
     def show_empty(self) -> None:
         empty = self.query_one("#messages-empty", Static)
@@ -155,135 +242,3 @@ class MessagesScreen(CommunityScreen):
         )
         self.table.display = not self.unsupported
         self._show_status()
-
-
-class ConversationScreen(CommunityScreen):
-    """Start a private conversation; dismissed once the forum has it (then it opens)."""
-
-    BINDINGS = keymap.bindings("conversation")
-    KEY_CONTEXT = "conversation"
-    FEATURE = "conversations"
-    WHAT = "new private message"
-
-    DEFAULT_CSS = f"""
-    ConversationScreen #conversation-fields {{ height: auto; padding: 1 1 0 1; }}
-    ConversationScreen .conversation-row {{ height: 3; }}
-    ConversationScreen .conversation-label {{ width: 7; padding-top: 1; color: $text-muted; }}
-    ConversationScreen #conversation-to, ConversationScreen #conversation-title {{ width: 1fr; }}
-    ConversationScreen #conversation-raw {{ height: 1fr; }}
-    ConversationScreen #conversation-problem {{
-        display: none; height: auto; padding: 0 1; background: $error 25%;
-    }}
-    ConversationScreen .community-status {{ {STATUS_CSS} }}
-    """
-
-    def __init__(self, participants: list[str]) -> None:
-        super().__init__("conversation")
-        self.to = ", ".join(participants)
-        kept = UNSENT.get(self._slot(self.to))
-        self.kept = kept
-        self.key = kept.key if kept else f"pm-{uuid.uuid4()}"
-        self.sending = False
-
-    @staticmethod
-    def _slot(text: str) -> str:
-        return " ".join(sorted(participants_of(text)))
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="conversation-fields"):
-            with Horizontal(classes="conversation-row"):
-                yield Static("To", classes="conversation-label")
-                yield Input(
-                    self.kept.participants if self.kept else self.to,
-                    placeholder="usernames, separated by commas",
-                    id="conversation-to",
-                )
-            with Horizontal(classes="conversation-row"):
-                yield Static("Title", classes="conversation-label")
-                yield Input(
-                    self.kept.title if self.kept else "",
-                    placeholder="what it is about",
-                    id="conversation-title",
-                )
-        yield Static(id="conversation-problem")
-        yield TextArea(self.kept.raw if self.kept else "", id="conversation-raw")
-        yield Static(classes="community-status")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self._show_status()
-        if self.kept:
-            self.say("your unsent text is back")
-        first_empty = "#conversation-title" if self.to else "#conversation-to"
-        self.query_one(first_empty, Input).focus()
-
-    def status_words(self) -> str:
-        return " · ctrl+s sends it, only to the people named"
-
-    def _writing(self) -> Unsent:
-        return Unsent(
-            participants=self.query_one("#conversation-to", Input).value,
-            title=self.query_one("#conversation-title", Input).value,
-            raw=self.query_one("#conversation-raw", TextArea).text,
-            key=self.key,
-        )
-
-    def action_cancel(self) -> None:
-        writing = self._writing()
-        slot = self._slot(writing.participants)
-        if writing.title.strip() or writing.raw.strip():
-            UNSENT[slot] = writing
-            self.notify("Not sent; the text is kept until you quit.", markup=False)
-        else:
-            UNSENT.pop(slot, None)
-        self.dismiss(None)
-
-    def action_send(self) -> None:
-        if self.sending:
-            return
-        writing = self._writing()
-        people = participants_of(writing.participants)
-        me = getattr(getattr(self.app, "me", None), "username", None)
-        people = [p for p in people if p != me]
-        problem = ""
-        if not people:
-            problem = "say to whom (a username)"
-        elif not writing.title.strip():
-            problem = "give it a title"
-        elif not writing.raw.strip():
-            problem = "write a message"
-        if problem:
-            self._problem(problem)
-            return
-        self._send(people, clean_line(writing.title).strip(), clean(writing.raw), writing)
-
-    @work(exclusive=True, group="conversation-send")
-    async def _send(self, people: list[str], title: str, raw: str, writing: Unsent) -> None:
-        self.sending = True
-        self.say("sending…")
-        try:
-            community = await self.community()
-            if community is None:
-                return
-            page = await community.start_conversation(people, title, raw, key=self.key)
-        except Exception as exc:
-            UNSENT[self._slot(writing.participants)] = writing  # kept whatever happens next
-            self._problem(why(exc, "not sent (your text is kept; ctrl+s tries again)"))
-            return
-        finally:
-            self.sending = False
-        UNSENT.pop(self._slot(writing.participants), None)
-        UNSENT.pop(self._slot(self.to), None)
-        self.notify(f"Sent to {', '.join(people)}.", markup=False)
-        self.dismiss(None)
-        self.open_thread(page.topic.id)
-
-    def _problem(self, text: str) -> None:
-        problem = self.query_one("#conversation-problem", Static)
-        problem.update(Content(text))
-        problem.display = True
-        self.say(text)
-
-    def show_empty(self) -> None:
-        if self.unsupported:
-            self._problem(f"Private messages cannot be sent here: {self.unsupported}.")

@@ -18,19 +18,20 @@ from tui import keymap
 from tui.forum.community import Person
 from tui.forum.sanitize import clean_line
 from tui.screens.community_base import EMPTY_CSS, LIST_CSS, STATUS_CSS, CommunityScreen
-from widgets.community_tables import PeopleTable, RecentPostTable
+from widgets.community_tables import NearEnd, PeopleTable, RecentPostTable
 from widgets.community_text import person_about
 
 
 def start_conversation(screen: CommunityScreen, username: str) -> None:
-    """The private-message form, addressed to `username` (not to oneself)."""
+    """The composer for a new private message, addressed to `username` (not to oneself)."""
     me = getattr(getattr(screen.app, "me", None), "username", None)
     if username == me:
         screen.say("that is you: pick someone else to write to")
         return
-    from tui.screens.messages import ConversationScreen
+    from tui.screens.messages import write_privately
 
-    screen.app.push_screen(ConversationScreen([username]))
+    if not write_privately(screen, [username]):
+        screen.say("sending is off: the state file could not be opened")
 
 
 class PeopleScreen(CommunityScreen):
@@ -58,6 +59,11 @@ class PeopleScreen(CommunityScreen):
         self.words: str | None = None
         self.tags: list[str] = []  # the expertise tags in use, as the forum counted them
         self.loaded_once = False
+        # Paging: the next page's offset, for the filters it was asked with.
+        self.next_offset: int | None = None
+        self._paged_for: tuple[str | None, bool, str | None] | None = None
+        self._paging = False
+        self._paging_failed = False
 
     def compose(self) -> ComposeResult:
         yield Input(
@@ -85,7 +91,8 @@ class PeopleScreen(CommunityScreen):
         if not self.loaded_once:
             return ""
         count = len(self.table.people)
-        return f" · {count} {'person' if count == 1 else 'people'}"
+        more = " (more below)" if self.next_offset is not None else ""
+        return f" · {count} {'person' if count == 1 else 'people'}{more}"
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -167,8 +174,19 @@ class PeopleScreen(CommunityScreen):
 
     # -- loading ------------------------------------------------------------------------------
 
+    def _filters(self) -> tuple[str | None, bool, str | None]:
+        return (self.expertise, self.mentors, self.words)
+
+    @on(NearEnd, "#people-list")
+    def _near_end(self, event: NearEnd) -> None:
+        if self.next_offset is None or self._paging or self._paging_failed:
+            return
+        self.load_more()
+
     @work(exclusive=True, group="people")
     async def load(self) -> None:
+        self.workers.cancel_group(self, "people-more")  # a page of an older list must not land
+        self._paging = False
         self._set_state(Content.styled("loading…", "$text-muted"))
         try:
             community = await self.community()
@@ -184,9 +202,42 @@ class PeopleScreen(CommunityScreen):
             self.tags = [e.tag for e in page.expertise]
         first = not self.loaded_once
         self.loaded_once = True
+        self.next_offset, self._paged_for = page.next_offset, self._filters()
+        self._paging_failed = False
         self.table.show_items(page.people, new_list=first)
         self.loaded()
         self.show_empty()
+        self.table.check_near_end()  # a first page shorter than the screen: fill it
+
+    @work(exclusive=True, group="people-more")
+    async def load_more(self) -> None:
+        """Append the next page of people; the cursor stays where it is."""
+        offset, filters = self.next_offset, self._paged_for
+        if offset is None or filters != self._filters():
+            return
+        self._paging = True
+        self._set_state(Content.styled("loading more…", "$text-muted"))
+        try:
+            community = await self.community()
+            if community is None:
+                return
+            expertise, mentors, words = filters
+            page = await community.people(
+                expertise=expertise, mentors=mentors, q=words, offset=offset
+            )
+        except Exception as exc:
+            self._paging_failed = True  # r reads the list again
+            self.failed(exc, "no more people shown")
+            return
+        finally:
+            self._paging = False
+        if (self.next_offset, self._paged_for) != (offset, filters):
+            return  # another list was asked for meanwhile
+        self.next_offset = page.next_offset
+        self.table.show_items([*self.table.people, *page.people])
+        self.loaded()
+        self.show_empty()
+        self.table.check_near_end()
 
     # -- display ------------------------------------------------------------------------------
 

@@ -3,7 +3,9 @@
 Discourse has groups (join, leave, ask to join), private messages and a user directory
 with profiles. It has no study-group schedules, no mentoring profiles or expertise tags,
 and events only through the discourse-post-event plugin, whose answers Cohort does not
-read yet: `unsupported()` says so in a sentence a screen can show as it is.
+read yet: `unsupported()` says so in a sentence a screen can show as it is. Nor does it
+tell study groups from groups that grant access: a group people may join or ask to join
+counts as a study group, automatic and closed groups as access groups (`_kind`).
 
 Field names follow Discourse's own responses (fixtures in ../shared/discourse/fixtures)
 and, for the fields newer forums add (`is_group_user`, `is_group_owner`,
@@ -92,17 +94,28 @@ def _admission(d: dict[str, Any]) -> str:
     return "invite"
 
 
+def _kind(d: dict[str, Any], admission: str) -> str:
+    """Discourse has no study groups as such: a group people may join or ask to join is
+    the nearest thing ("study"); automatic groups (trust levels, staff) and closed ones,
+    which admins fill to grant access, are "access"."""
+    if as_bool(d, "automatic") or admission == "invite":
+        return "access"
+    return "study"
+
+
 def group_from(d: dict[str, Any], my_group_ids: frozenset[int] = frozenset()) -> StudyGroup:
     """One group of /groups.json (either shape) or /groups/{name}.json."""
     gid = as_int(d, "id")
     name = as_line(d, "name")
     member = as_bool(d, "is_group_user") or gid in my_group_ids
     owner = as_bool(d, "is_group_owner")
+    admission = _admission(d)
     return StudyGroup(
         slug=name,
         name=as_opt_line(d, "full_name") or as_opt_line(d, "display_name") or name,
         goal=(as_opt_text(d, "bio_raw") or "").strip(),
-        admission=_admission(d),
+        admission=admission,
+        kind=_kind(d, admission),
         member_count=as_int(d, "user_count", 0),
         my_status="member" if member or owner else "none",
         my_roles=("organiser",) if owner else (),
