@@ -139,6 +139,7 @@ class CohortApp(App[int]):
         self._seen_notifications: set[int] | None = None
         self._inbox_checked = 0.0
         self._inbox_due = False  # a look at the notifications is scheduled
+        self._heard_before = False  # whether the change feed has answered in this run
         self._inbox_every = INBOX_EVERY["cohort"]
         self._wake = asyncio.Event()  # the outbox has something new to send
         self._resources = AsyncExitStack()
@@ -360,6 +361,11 @@ class CohortApp(App[int]):
     async def _heard(self, result: SyncResult) -> None:
         from tui.messages import ForumChanged
 
+        first, self._heard_before = not self._heard_before, True
+        if first and result.reset and not result.topic_ids:
+            # The first step of a cache that had no cursor: it only learns where the feed
+            # stands. The screens read the forum as they opened; nothing to reread.
+            return
         self._tell(ForumChanged(result))
         wait = self._inbox_every - (time.monotonic() - self._inbox_checked)
         if wait <= 0:
