@@ -156,9 +156,10 @@ class CohortApp(App[int]):
         await self.push_screen(self.home)  # mounted before any answer can arrive for it
         if self.open_topic is not None:
             await self.open_thread(*self.open_topic)  # it waits for the forum by itself
-        # The forum opens behind the cached state: its modules are imported in a thread,
-        # so the first frame is not kept waiting.
-        self._connect()
+        # The forum opens once the first frame (the cached state) is out: importing its
+        # modules, even in a thread, holds the interpreter's lock and would slow that
+        # frame by a third.
+        self.call_after_refresh(self._connect)
         problems = self.keymap_check.problems
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
