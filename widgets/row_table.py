@@ -48,6 +48,7 @@ class RowTable(DataTable[Text], Generic[ItemT]):
         self._cells: list[list[Text]] = []  # what each row shows now, to diff against
         self._columns: list[Column] = []
         self._width = -1
+        self._unsized: tuple[ItemT | None, bool] | None = None  # shown before it had a size
 
     # -- for subclasses ---------------------------------------------------------------------
 
@@ -83,10 +84,27 @@ class RowTable(DataTable[Text], Generic[ItemT]):
             if key not in seen:
                 seen.add(key)
                 self.items.append(item)
+        if not self.scrollable_content_region.width:
+            # Not laid out yet (a screen painting from the cache as it mounts): the rows
+            # are built once, at the real width, when the table gets its size.
+            self._unsized = (
+                (keep, new_list or self._unsized[1])
+                if self._unsized
+                else (
+                    keep,
+                    new_list,
+                )
+            )
+            return
+        self._unsized = None
         self._sync(keep, new_list=new_list)
 
     def on_resize(self, event: Resize) -> None:
-        if self.scrollable_content_region.width != self._width:
+        if self._unsized is not None and self.scrollable_content_region.width:
+            keep, new_list = self._unsized
+            self._unsized = None
+            self._sync(keep, new_list=new_list)
+        elif self.scrollable_content_region.width != self._width:
             self._sync(self.highlighted, new_list=False)
 
     # -- internals ----------------------------------------------------------------------------
