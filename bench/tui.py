@@ -17,8 +17,9 @@ compared are interleaved, so both see the same machine):
    do once its first screen is up); and the process's peak RSS (VmHWM), next to the bare
    app's.
 3. Bytes written to the terminal per cursor move (j) at 120x40 in that thread (and with
-   `highlight="block"`), next to a bare Textual DataTable moving its cursor one row, and
-   how many moves scrolled.
+   `highlight="block"`), and in Cohort's topic list (`TopicTable`, 1,000 rows), next to
+   a bare Textual DataTable of the same rows moving its cursor one row, and how many
+   moves scrolled.
 
 Every app runs in its own process on a pty (os.openpty) of 120x40; the parent reads the
 master side, so what is counted is exactly what a terminal (or SSH) would receive. Each
@@ -117,6 +118,50 @@ def child_table() -> None:
             _report(move=True, scrolled=table.scroll_offset.y != before)
 
     Table().run()
+
+
+def child_list() -> None:
+    """Cohort's topic list (a RowTable) with the same 1,000 rows as the DataTable above,
+    moving its cursor as j does on the home screen."""
+    from textual.app import App, ComposeResult
+
+    from tui.forum.models import Topic
+    from widgets.topic_table import TopicTable
+
+    now = datetime.now(UTC)
+    topics = [
+        Topic(
+            id=i + 1,
+            title=f"{BARE_MARKER} topic {i}",
+            category_id=1,
+            username="bench",
+            posts_count=i % 40 + 1,
+            reply_count=i % 40,
+            bumped_at=now - timedelta(minutes=i % 59),
+            unread_count=i % 3,
+            solved=i % 7 == 0,
+        )
+        for i in range(1000)
+    ]
+
+    class List(App[None]):
+        BINDINGS = [("q", "quit", "Quit"), ("j", "down", "Down")]
+
+        def compose(self) -> ComposeResult:
+            yield TopicTable(id="topics")
+
+        def on_mount(self) -> None:
+            table = self.query_one(TopicTable)
+            table.show(topics, {1: "general"}, now=now)
+            table.focus()
+
+        def action_down(self) -> None:
+            table = self.query_one(TopicTable)
+            before = table.scroll_offset.y
+            table.move_cursor(row=table.cursor_row + 1)
+            _report(move=True, scrolled=table.scroll_offset.y != before)
+
+    List().run()
 
 
 def child_thread(cache_file: str, topic_id: int, flags: list[str]) -> None:
@@ -531,8 +576,8 @@ def thread_run(home: Path, cache_file: Path, move_count: int, *flags: str) -> di
     }
 
 
-def table_run(home: Path, move_count: int) -> tuple[list[int], int]:
-    with pty_child(child_argv("table"), base_env(home)) as child:
+def table_run(home: Path, move_count: int, kind: str = "table") -> tuple[list[int], int]:
+    with pty_child(child_argv(kind), base_env(home)) as child:
         child.wait_for(lambda text: BARE_MARKER in text, START_TIMEOUT)
         return moves(child, move_count)
 
@@ -577,6 +622,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.child == "table":
         child_table()
         return 0
+    if args.child == "list":
+        child_list()
+        return 0
     if args.child == "thread":
         child_thread(args.rest[0], int(args.rest[1]), args.rest[2:])
         return 0
@@ -607,8 +655,8 @@ def measure(home: Path, runs: int, move_count: int, post_count: int) -> int:
     warm = {k: Series() for k in keys}
     twostep = {k: Series() for k in keys}
     whole = Series()
-    thread_moves, block_moves, table_moves = Series(), Series(), Series()
-    scrolled = table_scrolled = 0
+    thread_moves, block_moves, table_moves, list_moves = Series(), Series(), Series(), Series()
+    scrolled = table_scrolled = list_scrolled = 0
     for run in range(runs):
         seconds, rss = bare_run(home / "bare")
         bare.add(seconds)
@@ -631,6 +679,9 @@ def measure(home: Path, runs: int, move_count: int, post_count: int) -> int:
         sizes, table_scroll = table_run(home / "table", move_count)
         table_moves.extend(sizes)
         table_scrolled += table_scroll
+        sizes, list_scroll = table_run(home / "table", move_count, "list")
+        list_moves.extend(sizes)
+        list_scrolled += list_scroll
         print(
             f"run {run + 1}/{runs}: bare {seconds * 1000:.0f} ms,"
             f" cohort {cohort.values[-1] * 1000:.0f} ms,"
@@ -685,6 +736,12 @@ def measure(home: Path, runs: int, move_count: int, post_count: int) -> int:
     print(
         f"  the bare app's DataTable: {table_moves.span()} B per cursor move,"
         f" {table_scrolled} scrolled, mean {statistics.mean(table_moves.values):.0f} B"
+    )
+    in_list = list_moves.median
+    print(
+        f"  Cohort's topic list, the same 1000 rows: {list_moves.span()} B per cursor move"
+        f" (budget {BUDGETS['move_bytes']} B: {verdict(in_list <= BUDGETS['move_bytes'])}),"
+        f" {list_scrolled} scrolled, mean {statistics.mean(list_moves.values):.0f} B"
     )
     return 0
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import DataTable
-
 from tui.keys import KeysMixin
+from widgets.row_table import RowTable
 
 
 class TableKeys(KeysMixin):
     """A screen's counts and chords (KeysMixin) and its list's four moves; the screen
     binds the actions and says which table they move."""
 
-    def keyed_table(self) -> DataTable[Any] | None:
+    def keyed_table(self) -> RowTable[Any] | None:
         """The table the keys move now (None: none)."""
         raise NotImplementedError
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from datetime import UTC, datetime, tzinfo
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from rich.console import JustifyMethod
 from rich.text import Text
-from textual.coordinate import Coordinate
-from textual.message import Message
 
 from tui.forum.community import (
     Attendee,
@@ -33,7 +31,6 @@ from widgets.formatting import ago
 from widgets.row_table import Column, RowTable
 
 MIN_FLEX = 12  # the narrowest the one stretching column gets
-MIN_LOOKAHEAD = 5  # rows before the end that already count as "near the end"
 
 ItemT = TypeVar("ItemT")
 
@@ -50,42 +47,14 @@ def fit(cell_padding: int, width: int, fixed: list[Column], flex: Column, at: in
     return [*fixed[:at], stretched, *fixed[at:]]
 
 
-class NearEnd(Message):
-    """The reader is within a screenful of a paged list's last row: time for the next
-    page (as the topic list and the resource library do)."""
-
-    def __init__(self, table: PagedTable[Any]) -> None:
-        super().__init__()
-        self.table = table
-
-    @property
-    def control(self) -> PagedTable[Any]:
-        return self.table
+NearEnd = RowTable.NearEnd  # what a PagedTable posts near its last row
 
 
 class PagedTable(RowTable[ItemT]):
     """A list the forum gives by pages: it posts `NearEnd` when the cursor (or the
     bottom of the view) comes within a screenful of the last row."""
 
-    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
-        super().watch_cursor_coordinate(old, new)
-        if new.row != old.row:
-            self._check_near_end(new.row)
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if new_value > old_value:  # the bottom line of the view stands for the cursor
-            self._check_near_end(round(new_value) + self.scrollable_content_region.height - 1)
-
-    def check_near_end(self) -> None:
-        """Post `NearEnd` if the cursor is near the end (also true of a list shorter than
-        the screen: the next page would fill it)."""
-        self._check_near_end(self.cursor_row)
-
-    def _check_near_end(self, row: int) -> None:
-        lookahead = max(MIN_LOOKAHEAD, self.scrollable_content_region.height)
-        if self.items and row >= len(self.items) - lookahead:
-            self.post_message(NearEnd(self))
+    PAGED = True
 
 
 class GroupTable(RowTable[StudyGroup]):

@@ -3,8 +3,8 @@ topic, when), newest first, and a preview of the highlighted one in full.
 
 Display only: the screen hands in already-sanitised `Notification` models; every cell is
 a rich `Text` and the preview a `Content`, never a markup string, so a topic titled
-"[@click=app.quit]x[/]" shows as typed and does nothing. A DataTable (through
-`RowTable`) draws only the rows on screen, and marking one read changes only its cells.
+"[@click=app.quit]x[/]" shows as typed and does nothing. A `RowTable` draws only the
+rows on screen, and marking one read redraws only its row.
 """
 
 from __future__ import annotations

@@ -4,10 +4,9 @@ the highlighted one with every discussion it was shared in, numbered.
 
 Display only: the screen hands in already-sanitised `Resource` models; every cell is a
 rich `Text` and the preview a `Content`, never a markup string, so a title like
-"[@click=app.quit]x[/]" shows as typed and does nothing. A DataTable (through
-`RowTable`) draws only the rows on screen, so a long library costs no more than a short
-one. The list grows by pages: near its end the table posts `NearEnd`, as the topic list
-does.
+"[@click=app.quit]x[/]" shows as typed and does nothing. A `RowTable` draws only the
+rows on screen, so a long library costs no more than a short one. The list grows by
+pages: near its end the table posts `NearEnd`, as the topic list does.
 """
 
 from __future__ import annotations
@@ -18,8 +17,6 @@ from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual.content import Content
-from textual.coordinate import Coordinate
-from textual.message import Message
 
 from tui.forum.models import Resource
 from widgets.formatting import ago
@@ -30,7 +27,6 @@ SHARED_WIDTH = 6
 LIKES_WIDTH = 5
 AGE_WIDTH = 4
 MIN_TITLE_WIDTH = 16
-MIN_LOOKAHEAD = 5  # rows before the end that already count as "near the end"
 PREVIEW_SHARES = 3  # discussions listed in the preview; the rest are counted
 
 
@@ -44,16 +40,7 @@ def host_of(url: str) -> str:
 
 
 class ResourceTable(RowTable[Resource]):
-    class NearEnd(Message):
-        """The reader is within a screenful of the last row: time for the next page."""
-
-        def __init__(self, table: ResourceTable) -> None:
-            super().__init__()
-            self.table = table
-
-        @property
-        def control(self) -> ResourceTable:
-            return self.table
+    PAGED = True
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -97,28 +84,6 @@ class ResourceTable(RowTable[Resource]):
             Text(str(item.like_count) if item.like_count else "", justify="right", no_wrap=True),
             Text(ago(when, self._now) if when else "", justify="right", no_wrap=True),
         ]
-
-    # -- paging -----------------------------------------------------------------------------
-
-    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
-        super().watch_cursor_coordinate(old, new)
-        if new.row != old.row:
-            self._check_near_end(new.row)
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if new_value > old_value:  # the bottom line of the view stands for the cursor
-            self._check_near_end(round(new_value) + self.scrollable_content_region.height - 1)
-
-    def check_near_end(self) -> None:
-        """Post `NearEnd` if the cursor is within a screenful of the last row (also true
-        of a list shorter than the screen: the next page would fill it)."""
-        self._check_near_end(self.cursor_row)
-
-    def _check_near_end(self, row: int) -> None:
-        lookahead = max(MIN_LOOKAHEAD, self.scrollable_content_region.height)
-        if self.items and row >= len(self.items) - lookahead:
-            self.post_message(self.NearEnd(self))
 
 
 def title_cell(resource: Resource) -> Text:

@@ -9,16 +9,15 @@ width the others leave, so the table never needs horizontal scrolling.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from datetime import UTC, datetime
 
 from rich.text import Text
 from textual.content import Content
-from textual.events import Resize
-from textual.widgets import DataTable
 
 from tui.forum.models import SearchResult
 from widgets.formatting import UNICODE_MARKS, Marks, ago
+from widgets.row_table import Column, RowTable
 
 NUMBER_WIDTH = 5
 USER_WIDTH = (6, 14)  # narrowest and widest; an eighth of the table in between
@@ -26,57 +25,47 @@ AGE_WIDTH = 4
 MIN_TITLE_WIDTH = 12
 
 
-class SearchResults(DataTable[Text]):
+class SearchResults(RowTable[SearchResult]):
     def __init__(self, *, id: str | None = None, marks: Marks = UNICODE_MARKS) -> None:
-        super().__init__(id=id, cursor_type="row")
+        super().__init__(id=id)
         self.marks = marks
-        self.results: list[SearchResult] = []
         self._now = datetime.now(UTC)
-        self._width = 0
-
-    def show(self, results: Sequence[SearchResult], *, now: datetime | None = None) -> None:
-        """Display `results` in the forum's order (best match first)."""
-        self.results = list(results)
-        self._now = now or datetime.now(UTC)
-        self._render_rows()
-        if self.results:
-            self.move_cursor(row=0, animate=False)
-
-    def add(self, results: Sequence[SearchResult]) -> None:
-        """Append the next page of results; the cursor stays where it is."""
-        start = len(self.results)
-        self.results.extend(results)
-        for index, result in enumerate(results, start):
-            self.add_row(*self._cells(result), key=str(index))
 
     @property
-    def highlighted(self) -> SearchResult | None:
-        if not self.results or not 0 <= self.cursor_row < len(self.results):
-            return None
-        return self.results[self.cursor_row]
+    def results(self) -> list[SearchResult]:
+        return self.items
 
-    def on_resize(self, event: Resize) -> None:
-        if self.scrollable_content_region.width != self._width:
-            row = self.cursor_row
-            self._render_rows()
-            if self.results:
-                self.move_cursor(row=min(row, len(self.results) - 1), animate=False)
+    def show(self, results: Sequence[SearchResult], *, now: datetime | None = None) -> None:
+        """Display `results` in the forum's order (best match first), the cursor on the
+        first."""
+        self._now = now or datetime.now(UTC)
+        self.show_items(results, new_list=True)
+        self.move_cursor(row=0)
 
-    def _render_rows(self) -> None:
-        self._width = width = self.scrollable_content_region.width
-        self.clear(columns=True)
+    def add(self, results: Sequence[SearchResult]) -> None:
+        """Append the next page of results; the cursor stays where it is (a post already
+        listed, moved into the next page by a new post, is not listed twice)."""
+        self.show_items([*self.items, *results])
+
+    # -- RowTable ---------------------------------------------------------------------------
+
+    def item_key(self, item: SearchResult) -> Hashable:
+        return (item.topic_id, item.post_number)
+
+    def columns_for(self, width: int) -> list[Column]:
         padding = 2 * self.cell_padding
         low, high = USER_WIDTH
         user_width = min(max(width // 8, low), high)
         used = NUMBER_WIDTH + user_width + AGE_WIDTH + 4 * padding
-        self.add_column(Text("Topic"), width=max(width - used, MIN_TITLE_WIDTH), key="title")
-        self.add_column(Text("Post", justify="right"), width=NUMBER_WIDTH, key="post")
-        self.add_column(Text("By"), width=user_width, key="user")
-        self.add_column(Text("When", justify="right"), width=AGE_WIDTH, key="age")
-        for index, result in enumerate(self.results):
-            self.add_row(*self._cells(result), key=str(index))
+        return [
+            Column("title", Text("Topic"), max(width - used, MIN_TITLE_WIDTH)),
+            Column("post", Text("Post", justify="right"), NUMBER_WIDTH),
+            Column("user", Text("By"), user_width),
+            Column("age", Text("When", justify="right"), AGE_WIDTH),
+        ]
 
-    def _cells(self, result: SearchResult) -> list[Text]:
+    def row_cells(self, item: SearchResult) -> list[Text]:
+        result = item
         return [
             self.title_cell(result),
             Text(f"#{result.post_number}", justify="right", no_wrap=True),

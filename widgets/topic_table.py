@@ -16,8 +16,6 @@ from collections.abc import Hashable, Mapping
 from datetime import UTC, datetime
 
 from rich.text import Text
-from textual.coordinate import Coordinate
-from textual.message import Message
 
 from tui.forum.models import TopicSummary
 from widgets.formatting import UNICODE_MARKS, Marks, ago
@@ -28,20 +26,10 @@ REPLIES_WIDTH = 3
 AGE_WIDTH = 4
 UNREAD_WIDTH = 3
 MIN_TITLE_WIDTH = 12
-MIN_LOOKAHEAD = 5  # rows before the end that already count as "near the end"
 
 
 class TopicTable(RowTable[TopicSummary]):
-    class NearEnd(Message):
-        """The reader is within a screenful of the last row: time for the next page."""
-
-        def __init__(self, table: TopicTable) -> None:
-            super().__init__()
-            self.table = table
-
-        @property
-        def control(self) -> TopicTable:
-            return self.table
+    PAGED = True
 
     def __init__(self, *, id: str | None = None, marks: Marks = UNICODE_MARKS) -> None:
         super().__init__(id=id)
@@ -117,25 +105,3 @@ class TopicTable(RowTable[TopicSummary]):
                 title.append(mark + " ", style="bold")
         title.append(topic.title, style="bold" if topic.unread_count else "")
         return title
-
-    # -- paging -----------------------------------------------------------------------------
-
-    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
-        super().watch_cursor_coordinate(old, new)
-        if new.row != old.row:
-            self._check_near_end(new.row)
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if new_value > old_value:  # the bottom line of the view stands for the cursor
-            self._check_near_end(round(new_value) + self.scrollable_content_region.height - 1)
-
-    def check_near_end(self) -> None:
-        """Post `NearEnd` if the cursor is within a screenful of the last row (also true
-        of a list shorter than the screen: the next page would fill it)."""
-        self._check_near_end(self.cursor_row)
-
-    def _check_near_end(self, row: int) -> None:
-        lookahead = max(MIN_LOOKAHEAD, self.scrollable_content_region.height)
-        if self.items and row >= len(self.items) - lookahead:
-            self.post_message(self.NearEnd(self))

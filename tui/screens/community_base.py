@@ -13,13 +13,14 @@ from typing import Any, ClassVar
 
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.forum.backend import ForumBackend, ForumError, Offline
 from tui.forum.community import Community, NotSupported, community_of
 from tui.forum.sanitize import clean_line
 from tui.table_keys import TableKeys
 from widgets.formatting import state_content
+from widgets.row_table import RowTable
 
 NO_COMMUNITY = "this forum has no study groups, events, people directory or private messages"
 
@@ -118,9 +119,9 @@ class CommunityScreen(TableKeys, Screen[None]):
 
     # -- j / k / g g / G (tui/table_keys.py) move the focused list ------------------------------
 
-    def keyed_table(self) -> DataTable[Any] | None:
+    def keyed_table(self) -> RowTable[Any] | None:
         focused = self.focused
-        return focused if isinstance(focused, DataTable) else None
+        return focused if isinstance(focused, RowTable) else None
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -21,7 +21,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from tui import keymap
 from tui.forum import ics
@@ -30,6 +30,7 @@ from tui.messages import ForumChanged
 from tui.screens.community_base import EMPTY_CSS, LIST_CSS, STATUS_CSS, CommunityScreen, why
 from widgets.community_tables import AttendeeTable, EventTable
 from widgets.community_text import RSVP_WORDS, event_summary
+from widgets.row_table import RowTable
 
 WEEK = timedelta(days=7)
 MONTH = timedelta(days=30)
@@ -173,12 +174,12 @@ class EventsScreen(CommunityScreen):
     def action_refresh(self) -> None:
         self.load()
 
-    @on(DataTable.RowSelected, "#events-list")
-    def _clicked(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#events-list")
+    def _clicked(self, event: RowTable.RowSelected) -> None:
         self.action_open()
 
-    @on(DataTable.RowHighlighted, "#events-list")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(RowTable.RowHighlighted, "#events-list")
+    def _highlighted(self, event: RowTable.RowHighlighted) -> None:
         self._show_detail()
 
     # -- answering ------------------------------------------------------------------------------
@@ -375,8 +376,8 @@ class AttendeesScreen(CommunityScreen):
 
             self.app.push_screen(ProfileScreen(attendee.username))
 
-    @on(DataTable.RowSelected, "#attendees-list")
-    def _clicked(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#attendees-list")
+    def _clicked(self, event: RowTable.RowSelected) -> None:
         self.action_open()
 
     @work(exclusive=True, group="attendees")

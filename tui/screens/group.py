@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from tui import keymap
 from tui.forum.community import Community, JoinRequest, StudyGroup
@@ -28,6 +28,7 @@ from tui.screens.groups import Membership, membership_problem
 from widgets.community_tables import MemberTable, RequestTable, TopicRows
 from widgets.community_text import group_head
 from widgets.resource_library import ResourceTable
+from widgets.row_table import RowTable
 
 THREADS = 8  # recent threads shown
 
@@ -44,11 +45,11 @@ class GroupScreen(CommunityScreen):
     GroupScreen .group-label {{
         height: 1; padding: 0 1; background: $panel; color: $text-muted; text-style: bold;
     }}
-    GroupScreen .group-label.-hidden, GroupScreen DataTable.-hidden {{ display: none; }}
-    GroupScreen #group-page DataTable {{
+    GroupScreen .group-label.-hidden, GroupScreen RowTable.-hidden {{ display: none; }}
+    GroupScreen #group-page RowTable {{
         height: auto; max-height: 9; background: $surface; overflow-x: hidden;
     }}
-    GroupScreen #group-page DataTable:focus {{ background: $boost; }}
+    GroupScreen #group-page RowTable:focus {{ background: $boost; }}
     GroupScreen .community-status {{ {STATUS_CSS} }}
     """
 
@@ -131,8 +132,8 @@ class GroupScreen(CommunityScreen):
     def action_refresh(self) -> None:
         self.load()
 
-    @on(DataTable.RowSelected)
-    def _clicked(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected)
+    def _clicked(self, event: RowTable.RowSelected) -> None:
         event.stop()
         self.action_open()
 

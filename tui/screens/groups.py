@@ -16,7 +16,7 @@ from collections.abc import Callable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from tui import keymap
 from tui.forum.community import Community, StudyGroup
@@ -24,6 +24,7 @@ from tui.forum.sanitize import clean_line
 from tui.screens.community_base import EMPTY_CSS, LIST_CSS, STATUS_CSS, CommunityScreen, why
 from tui.screens.confirm import ConfirmScreen
 from widgets.community_tables import GroupTable
+from widgets.row_table import RowTable
 
 
 class Membership:
@@ -216,12 +217,12 @@ class GroupsScreen(CommunityScreen):
         self.query_one("#groups-filter", Input).display = False
         self.table.focus()
 
-    @on(DataTable.RowSelected, "#groups-list")
-    def _clicked(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#groups-list")
+    def _clicked(self, event: RowTable.RowSelected) -> None:
         self.action_open()
 
-    @on(DataTable.RowHighlighted, "#groups-list")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(RowTable.RowHighlighted, "#groups-list")
+    def _highlighted(self, event: RowTable.RowHighlighted) -> None:
         self._show_goal()
 
     # -- membership -----------------------------------------------------------------------------

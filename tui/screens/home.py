@@ -25,7 +25,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from tui import keymap
 from tui.forum.cache import Cache
@@ -36,6 +36,7 @@ from tui.messages import ForumChanged, InboxChanged, OutboxUpdate
 from tui.table_keys import TableKeys
 from widgets.category_table import CategoryInfo, CategoryTable
 from widgets.formatting import UNICODE_MARKS, Marks, state_content
+from widgets.row_table import RowTable
 from widgets.topic_table import TopicTable
 
 FILTERS = ("latest", "new", "unread", "top")
@@ -278,20 +279,20 @@ class HomeScreen(TableKeys, Screen[None]):
 
         self.app.push_screen(ShareScreen(category=self.category))
 
-    def keyed_table(self) -> DataTable[Any] | None:
+    def keyed_table(self) -> RowTable[Any] | None:
         return self._focused_table()
 
-    @on(DataTable.RowSelected, "#categories")
-    def _category_clicked(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#categories")
+    def _category_clicked(self, event: RowTable.RowSelected) -> None:
         self.action_open()
 
-    @on(DataTable.RowSelected, "#topics")
-    def _topic_clicked(self, event: DataTable.RowSelected) -> None:
-        if self.focused is event.data_table:
+    @on(RowTable.RowSelected, "#topics")
+    def _topic_clicked(self, event: RowTable.RowSelected) -> None:
+        if self.focused is event.table:
             self.action_open()
 
-    @on(DataTable.RowHighlighted, "#categories")
-    def _category_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(RowTable.RowHighlighted, "#categories")
+    def _category_highlighted(self, event: RowTable.RowHighlighted) -> None:
         self.query_one(CategoryInfo).show(self.query_one(CategoryTable).highlighted)
 
     @on(Input.Submitted, "#tag")

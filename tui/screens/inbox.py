@@ -22,7 +22,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from tui import keymap
 from tui.forum.backend import ForumError, Offline
@@ -33,6 +33,7 @@ from tui.messages import InboxChanged
 from tui.table_keys import TableKeys
 from widgets.formatting import ASCII_MARKS, marks_for, state_content
 from widgets.inbox_list import ASCII_ICONS, UNICODE_ICONS, InboxList, preview
+from widgets.row_table import RowTable
 
 
 class InboxScreen(TableKeys, Screen[None]):
@@ -150,17 +151,17 @@ class InboxScreen(TableKeys, Screen[None]):
     def action_refresh(self) -> None:
         self.load()
 
-    def keyed_table(self) -> DataTable[Any] | None:
+    def keyed_table(self) -> RowTable[Any] | None:
         return self.table
 
     # -- events -------------------------------------------------------------------------------
 
-    @on(DataTable.RowSelected, "#inbox-list")
-    def _clicked(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#inbox-list")
+    def _clicked(self, event: RowTable.RowSelected) -> None:
         self.action_open()
 
-    @on(DataTable.RowHighlighted, "#inbox-list")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(RowTable.RowHighlighted, "#inbox-list")
+    def _highlighted(self, event: RowTable.RowHighlighted) -> None:
         self._show_preview()
 
     def on_inbox_changed(self, message: InboxChanged) -> None:

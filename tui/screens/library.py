@@ -23,7 +23,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 from textual.worker import WorkerState
 
 from tui import keymap
@@ -38,6 +38,7 @@ from tui.messages import OutboxUpdate
 from tui.table_keys import TableKeys
 from widgets.formatting import state_content
 from widgets.resource_library import ResourceTable, preview
+from widgets.row_table import RowTable
 
 SORTS = ("recent", "shared", "liked")  # the forum's names for the orders
 SORT_TITLES = {"recent": "newest", "shared": "most shared", "liked": "most liked"}
@@ -224,18 +225,18 @@ class LibraryScreen(TableKeys, Screen[None]):
         self._paging_failed = False
         self.load()
 
-    def keyed_table(self) -> DataTable[Any] | None:
+    def keyed_table(self) -> RowTable[Any] | None:
         return self.table
 
     # -- events -------------------------------------------------------------------------------
 
-    @on(DataTable.RowSelected, "#library-list")
-    def _clicked(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#library-list")
+    def _clicked(self, event: RowTable.RowSelected) -> None:
         if self.focused is self.table:
             self.action_open()
 
-    @on(DataTable.RowHighlighted, "#library-list")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(RowTable.RowHighlighted, "#library-list")
+    def _highlighted(self, event: RowTable.RowHighlighted) -> None:
         self._show_preview()
         self.refresh_bindings()  # enter opens a discussion only when a row is highlighted
 

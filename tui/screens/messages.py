@@ -17,13 +17,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from tui import keymap
 from tui.forum.outbox import Outbox, OutboxItem, OutboxKind, OutboxState
 from tui.messages import OutboxUpdate
 from tui.screens.community_base import EMPTY_CSS, LIST_CSS, STATUS_CSS, CommunityScreen
 from widgets.community_tables import ConversationTable, NearEnd
+from widgets.row_table import RowTable
 
 
 def write_privately(screen: Screen[object], participants: Iterable[str] = ()) -> bool:
@@ -117,8 +118,8 @@ class MessagesScreen(CommunityScreen):
     def action_refresh(self) -> None:
         self.load()
 
-    @on(DataTable.RowSelected, "#messages-list")
-    def _clicked(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#messages-list")
+    def _clicked(self, event: RowTable.RowSelected) -> None:
         self.action_open()
 
     def on_outbox_update(self, message: OutboxUpdate) -> None:

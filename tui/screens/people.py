@@ -12,7 +12,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from tui import keymap
 from tui.forum.community import Person
@@ -20,6 +20,7 @@ from tui.forum.sanitize import clean_line
 from tui.screens.community_base import EMPTY_CSS, LIST_CSS, STATUS_CSS, CommunityScreen
 from widgets.community_tables import NearEnd, PeopleTable, RecentPostTable
 from widgets.community_text import person_about
+from widgets.row_table import RowTable
 
 
 def start_conversation(screen: CommunityScreen, username: str) -> None:
@@ -164,12 +165,12 @@ class PeopleScreen(CommunityScreen):
         self.query_one("#people-filter", Input).display = False
         self.table.focus()
 
-    @on(DataTable.RowSelected, "#people-list")
-    def _clicked(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#people-list")
+    def _clicked(self, event: RowTable.RowSelected) -> None:
         self.action_open()
 
-    @on(DataTable.RowHighlighted, "#people-list")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(RowTable.RowHighlighted, "#people-list")
+    def _highlighted(self, event: RowTable.RowHighlighted) -> None:
         self._show_bio()
 
     # -- loading ------------------------------------------------------------------------------
@@ -323,8 +324,8 @@ class ProfileScreen(CommunityScreen):
     def action_message(self) -> None:
         start_conversation(self, self.username)
 
-    @on(DataTable.RowSelected, "#profile-posts")
-    def _clicked(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#profile-posts")
+    def _clicked(self, event: RowTable.RowSelected) -> None:
         self.action_open()
 
     @work(exclusive=True, group="profile")

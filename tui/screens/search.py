@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.events import Key
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 from textual.worker import WorkerState
 
 from tui import keymap
@@ -26,6 +26,7 @@ from tui.forum.sanitize import clean_line
 from tui.keys import KeysMixin
 from tui.screens.thread import ThreadScreen
 from widgets.formatting import marks_for
+from widgets.row_table import RowTable
 from widgets.search_results import SearchResults, preview
 
 MORE_AHEAD = 3  # rows before the end at which the next page of results is fetched
@@ -93,12 +94,12 @@ class SearchScreen(KeysMixin, Screen[None]):
     def _submitted(self, event: Input.Submitted) -> None:
         self.search(event.value)
 
-    @on(DataTable.RowSelected, "#search-results")
-    def _chosen(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#search-results")
+    def _chosen(self, event: RowTable.RowSelected) -> None:
         self.action_open()
 
-    @on(DataTable.RowHighlighted, "#search-results")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(RowTable.RowHighlighted, "#search-results")
+    def _highlighted(self, event: RowTable.RowHighlighted) -> None:
         self._show_preview(self.results.highlighted)
         near_end = event.cursor_row >= len(self.results.results) - MORE_AHEAD
         if near_end and self.next_offset is not None and not self._searching():
