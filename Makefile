@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench clean
+.PHONY: run test lint typecheck check bench bench-tui clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Cohort needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
@@ -30,6 +30,9 @@ check: lint typecheck test
 
 bench: $(STAMP)
 	$(BIN)/python bench/server.py
+
+bench-tui: $(STAMP)
+	$(BIN)/python bench/tui.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -80,6 +80,19 @@ def fit_cell(cell: Text, width: int) -> Text:
     return fitted
 
 
+class RowMessage(Message):
+    """Something happened on a table's row `cursor_row`."""
+
+    def __init__(self, table: RowTable[Any], cursor_row: int) -> None:
+        super().__init__()
+        self.table = table
+        self.cursor_row = cursor_row
+
+    @property
+    def control(self) -> RowTable[Any]:
+        return self.table
+
+
 class RowTable(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=False):
     """Rows of `ItemT` under a header; subclasses say what the columns are and what a row
     shows. A `PAGED` table posts `NearEnd` when the reader comes within a screenful of
@@ -131,29 +144,11 @@ class RowTable(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
     }
     """
 
-    class RowHighlighted(Message):
+    class RowHighlighted(RowMessage):
         """The cursor is on another row, or the row under it shows another item."""
 
-        def __init__(self, table: RowTable[Any], cursor_row: int) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-
-        @property
-        def control(self) -> RowTable[Any]:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(RowMessage):
         """Enter on a row, or a click on the highlighted one."""
-
-        def __init__(self, table: RowTable[Any], cursor_row: int) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-
-        @property
-        def control(self) -> RowTable[Any]:
-            return self.table
 
     class NearEnd(Message):
         """The reader is within a screenful of a paged list's last row."""
