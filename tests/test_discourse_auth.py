@@ -438,6 +438,21 @@ def test_a_plaintext_that_is_not_text_reads_as_the_wrong_key(keypair: tuple[str,
 
 
 @pytest.mark.parametrize(
+    "plain", [b"", b"a", b"{}", b"\x01\x02\x03", b"long enough\x07but not text"]
+)
+def test_short_or_control_character_plaintexts_read_as_the_wrong_key(
+    keypair: tuple[str, str], plain: bytes
+) -> None:
+    """What a wrong key's random bytes look like when they happen to be UTF-8 (about one
+    wrong key in a hundred): too short for Discourse's JSON, or with control characters."""
+    private_pem, public_pem = keypair
+    pasted = discourse_encrypt(plain, public_pem, "pkcs1")
+    with pytest.raises(LoginError) as caught:
+        auth.decrypt_payload(pasted, private_pem, padding="pkcs1", expected_nonce="n")
+    assert caught.value.code == "wrong_key"
+
+
+@pytest.mark.parametrize(
     ("plain", "words"),
     [
         (b"this is not json", "not the JSON"),

@@ -73,6 +73,8 @@ __all__ = [
 Padding = Literal["pkcs1", "oaep"]
 Sleep = Callable[[float], Awaitable[None]]
 
+MIN_PAYLOAD = 8  # bytes: Discourse's smallest payload is several times this
+
 APPLICATION_NAME = "Cohort"
 # What Cohort needs: read and write, notifications, /session/current.json (who am I), and
 # MessageBus polling for live updates.
@@ -370,10 +372,15 @@ def decrypt_payload(
     try:
         plain = key.decrypt(ciphertext, scheme)
         # PKCS#1 v1.5 decryption rejects implicitly (the Marvin countermeasure): a wrong key
-        # gives random bytes, not an error. Random bytes are not UTF-8; Discourse's JSON is.
+        # gives random bytes of a random length, not an error. Random bytes are rarely
+        # UTF-8, but a few of them can be (about one wrong key in a hundred gives 0-3
+        # bytes that are): Discourse's JSON is longer than that and has no control
+        # characters, which random text almost always has.
         text_plain = plain.decode("utf-8")
     except (ValueError, UnicodeDecodeError):
         raise wrong_key from None
+    if len(plain) < MIN_PAYLOAD or any(ord(c) < 0x20 and c not in "\t\n\r" for c in text_plain):
+        raise wrong_key
     try:
         data = json.loads(text_plain)
     except ValueError:
