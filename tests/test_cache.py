@@ -28,11 +28,11 @@ from tui.forum.cache import (
     Cache,
     cache_path,
     filesystem_type,
-    html_text,
     is_network_filesystem,
     parse_query,
     safe_name,
 )
+from tui.forum.html_text import html_text
 from tui.forum.models import (
     Category,
     Notification,

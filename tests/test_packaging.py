@@ -8,6 +8,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -48,3 +50,23 @@ def test_wheel_ships_styles_config_and_sample(tmp_path: Path) -> None:
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "cohort = tui.__main__:main" in text
+
+
+def test_data_files_are_found_installed_or_in_a_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.forum import paths
+
+    # A checkout (this one): styles/ and config/ at the top of the repository.
+    assert paths.data_file("tui.styles", "styles", "cohort.tcss") == (
+        paths.REPOSITORY / "styles" / "cohort.tcss"
+    )
+    # Installed from the wheel: tui/styles and tui/config inside the package.
+    package = tmp_path / "site-packages" / "tui"
+    (package / "config").mkdir(parents=True)
+    (package / "config" / "default.toml").write_text("[ui]\n", encoding="utf-8")
+    monkeypatch.setattr(paths, "PACKAGE", package)
+    monkeypatch.setattr(paths, "REPOSITORY", tmp_path / "nowhere")
+    assert paths.data_file("tui.config", "config", "default.toml") == (
+        package / "config" / "default.toml"
+    )

@@ -11,6 +11,7 @@ or a cursor near the end, loads the next one.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pwd
 from collections.abc import AsyncIterator, Sequence
@@ -701,3 +702,18 @@ async def test_a_topic_deleted_under_the_cursor_leaves_the_cursor_on_its_row() -
         await settle(pilot)
         assert doomed.id not in topic_ids(topics)
         assert topics.cursor_row == row and topics.highlighted == after
+
+
+async def test_the_collector_the_command_turns_off_is_on_once_the_first_frame_is_out() -> None:
+    # `cohort` starts with the garbage collector off (tui/__main__.py); the app turns it
+    # back on after its first frame, leaving what the start made out of collections.
+    gc.disable()
+    try:
+        app = CohortApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib
 import os
 import sys
@@ -162,10 +163,7 @@ class CohortApp(App[int]):
     async def on_mount(self) -> None:
         if self.open_topic is not None:
             await self.open_thread(*self.open_topic)  # it waits for the forum by itself
-        # The forum opens once the first frame (the cached state) is out: importing its
-        # modules, even in a thread, holds the interpreter's lock and would slow that
-        # frame by a third.
-        self.call_after_refresh(self._connect)
+        self.call_after_refresh(self._after_first_frame)
         problems = self.keymap_check.problems
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -227,6 +225,17 @@ class CohortApp(App[int]):
                 timeout=15,
                 markup=False,
             )
+
+    def _after_first_frame(self) -> None:
+        """The forum opens once the first frame (the cached state) is out: importing its
+        modules, even in a thread, holds the interpreter's lock and would slow that frame
+        by a third. The `cohort` command starts with the garbage collector off (see
+        tui/__main__.py): it is on again from here, and what the start made, which lives
+        as long as the app, is left out of every later collection."""
+        if not gc.isenabled():
+            gc.freeze()
+            gc.enable()
+        self._connect()
 
     @work(exclusive=True, group="connect")
     async def _connect(self) -> None:

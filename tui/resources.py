@@ -1,26 +1,13 @@
-"""Find the data files that ship with Cohort, installed or not.
-
-A wheel carries styles/ as the package `tui.styles` (see pyproject.toml), where
-`importlib.resources` finds it; a checkout run in place has it as `styles/` beside `tui/`.
-"""
+"""Find the stylesheets that ship with Cohort, installed or not (see
+`tui.forum.paths.data_file`)."""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+from tui.forum.paths import data_file
 
-
-def data_file(package: str, folder: str, name: str) -> Path:
-    """`name` inside the data package `package`, else inside the repository's `folder`."""
-    try:
-        found = resources.files(package).joinpath(name)
-    except ModuleNotFoundError:
-        found = None
-    if isinstance(found, Path) and found.is_file():
-        return found
-    return REPOSITORY / folder / name
+__all__ = ["data_file", "stylesheet"]
 
 
 def stylesheet() -> Path:

@@ -172,6 +172,7 @@ class RowTable(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
         self._announced: tuple[int, ItemT | None] | None = None
         self._strips: dict[tuple[int, bool], Strip] = {}
         self._header: Strip | None = None
+        self._base = Style()  # the widget's own style, as of the latest drawing
 
     # -- for subclasses ---------------------------------------------------------------------
 
@@ -334,6 +335,7 @@ class RowTable(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
         width = self.scrollable_content_region.width
         if width != self._width:
             self._layout(width)
+        self._base = self.rich_style  # worked out from every ancestor: once a pass
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -347,11 +349,11 @@ class RowTable(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
             return self._header
         row = round(self.scroll_y) + y - 1
         if not 0 <= row < len(self._cells):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base)
         cursor = row == self._cursor
         strip = self._strips.get((row, cursor))
         if strip is None:
-            style = self.rich_style
+            style = self._base
             if cursor:
                 style += self.get_component_rich_style("row-table--cursor")
             strip = self._strips[(row, cursor)] = self._draw(self._cells[row], style)

@@ -31,7 +31,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -222,60 +221,14 @@ def _connect(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
 
 
-class _TextOf(HTMLParser):
-    """The visible text of an HTML fragment: what search should match in a cooked post."""
-
-    _SKIP = frozenset({"script", "style", "template", "head"})
-    _BLOCK = frozenset(
-        {
-            *("p", "div", "br", "li", "ul", "ol", "blockquote", "pre", "hr", "table"),
-            *("tr", "td", "th", "aside", "section", "details", "summary", "figure"),
-            *("h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd"),
-        }
-    )
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self._skipping += 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-        elif tag == "img":
-            alt = dict(attrs).get("alt")
-            if alt and not self._skipping:
-                self.parts.append(f" {alt} ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def html_text(html: str) -> str:
-    """Plain text of cooked HTML (tags dropped by html.parser, entities decoded, blank
-    runs collapsed), sanitised like every other string from a forum."""
-    parser = _TextOf()
-    parser.feed(html)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
-    return clean("\n".join(line for line in lines if line))
-
-
 def post_text(post: Post) -> str:
     """What the search index holds for a post: its Markdown, else the text of its HTML."""
     if post.deleted:
         return ""
     if post.raw is not None:
         return post.raw
+    from tui.forum.html_text import html_text  # html.parser: not needed to start
+
     return html_text(post.cooked or "")
 
 

@@ -24,7 +24,6 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
@@ -44,7 +43,6 @@ ColorMode = Literal["auto", "16", "256", "truecolor"]
 
 SITE_PATH = Path("/etc/cohort/config.toml")
 EMBEDDED = "embedded"
-REPOSITORY = Path(__file__).resolve().parent.parent.parent
 
 _SAVED_KINDS: tuple[str, ...] = get_args(SavedKind)
 _AUTHS: tuple[str, ...] = get_args(AuthKind)
@@ -171,13 +169,7 @@ class Config:
 
 def defaults_path() -> Path:
     """The shipped default.toml: in the wheel as tui/config, in a checkout as config/."""
-    try:
-        found = resources.files("tui.config").joinpath("default.toml")
-    except ModuleNotFoundError:
-        found = None
-    if isinstance(found, Path) and found.is_file():
-        return found
-    return REPOSITORY / "config" / "default.toml"
+    return paths.data_file("tui.config", "config", "default.toml")
 
 
 def user_config_path() -> Path:

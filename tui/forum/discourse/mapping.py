@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from tui.forum.html_text import html_line
 from tui.forum.jsonread import (
     BadData,
     as_bool,
@@ -155,36 +156,9 @@ def _tags(data: dict[str, Any]) -> tuple[str, ...]:
     return tuple(names)
 
 
-class _Text(HTMLParser):
-    """The visible text of an HTML fragment (a search blurb from `cooked`)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
-            self._skip += 1
-        elif tag in ("p", "br", "li", "div", "pre", "blockquote", "tr", "h1", "h2", "h3"):
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
 def html_text(fragment: str, limit: int = BLURB_CHARS) -> str:
     """One line of plain, sanitised text from an HTML fragment, cut at `limit` characters."""
-    parser = _Text()
-    parser.feed(fragment)
-    parser.close()
-    text = " ".join(clean_line("".join(parser.parts)).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return html_line(fragment, limit)
 
 
 class _Hrefs(HTMLParser):
