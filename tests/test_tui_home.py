@@ -20,6 +20,7 @@ import httpx
 import pytest
 from rich.console import Console
 from rich.text import Text
+from textual import events
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Input, Static
@@ -717,3 +718,22 @@ async def test_the_collector_the_command_turns_off_is_on_once_the_first_frame_is
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+async def test_keys_typed_right_after_tab_go_to_the_pane_it_moved_to() -> None:
+    # A terminal delivers "tab j down enter" typed quickly (or pasted) in one read: each
+    # key must have done its work before the next is read, or j and down act on the list
+    # being left and enter (a priority key) opens what the cursor was leaving.
+    app = CohortApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        categories = home(app).query_one(CategoryTable)
+        topics = home(app).query_one(TopicTable)
+        assert focused(app) is categories
+        third = topics.topics[2]
+        for key, character in (("tab", "\t"), ("j", "j"), ("down", None), ("enter", "\r")):
+            app.post_message(events.Key(key, character))
+        await settle(pilot)
+        assert categories.cursor_row == 0  # j moved the topics, not the categories
+        assert app.screen is not app.home, "the topic opened"
+        assert getattr(app.screen, "topic_id", None) == third.id

@@ -104,6 +104,14 @@ class KeysMixin(_ScreenBase):
         if focused is not None and focused.check_consume_key(key, event.character):
             self._drop()
             return False
+        if key in ("tab", "shift+tab") and getattr(focused, "KEYS_BY_BINDING_ONLY", False):
+            # The focus moves before the next key is read (see `_run_now`).
+            self._drop()
+            if key == "tab":
+                self.focus_next()
+            else:
+                self.focus_previous()
+            return True
         if self._chord:
             return await self._continue_chord(key)
         if key in DIGITS and (key != "0" or self._typed is not None):
@@ -120,7 +128,26 @@ class KeysMixin(_ScreenBase):
             return True
         self.count, self._typed = self._typed, None
         self._show_pending()
-        return False
+        return await self._run_now(key)
+
+    async def _run_now(self, key: str) -> bool:
+        """Run a key's action here and now when a list or the thread has the focus. Textual
+        would queue the key for the focused widget and run the action (the widget's, or
+        the screen's once the widget passed it on) only later, while a priority key typed
+        after it (enter) runs at once: a terminal delivers "j enter", typed quickly or
+        pasted, in one read, and enter opened the topic j was moving away from. Only
+        widgets that take keys through bindings alone say so (`KEYS_BY_BINDING_ONLY`): a
+        text field's keys always go to it first."""
+        focused = self.focused
+        if not getattr(focused, "KEYS_BY_BINDING_ONLY", False):
+            return False
+        active = self.active_bindings.get(key)
+        if active is None or active.binding.priority:
+            return False  # no binding (nothing to do), or Textual runs it at once anyway
+        if not active.enabled:
+            return True  # what Textual does with a disabled binding: nothing
+        await self.app.run_action(active.binding.action, active.node)
+        return True
 
     async def _continue_chord(self, key: str) -> bool:
         sequence = (*self._chord, key)

@@ -99,6 +99,7 @@ class RowTable(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
     the last row, so the screen can fetch the next page."""
 
     PAGED: ClassVar[bool] = False
+    KEYS_BY_BINDING_ONLY: ClassVar[bool] = True  # see tui/keys.py: keys run in typing order
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Select", show=False),

@@ -240,6 +240,8 @@ class ThreadView(ScrollView, can_focus=True, inherit_bindings=False):
         Binding("pageup", "page(-1)", "Page up", show=False),
     ]
 
+    KEYS_BY_BINDING_ONLY: ClassVar[bool] = True  # see tui/keys.py: keys run in typing order
+
     COMPONENT_CLASSES = {
         "thread-view--selected",
         "thread-view--bar",
