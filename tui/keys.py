@@ -142,12 +142,11 @@ class KeysMixin(_ScreenBase):
         if not getattr(focused, "KEYS_BY_BINDING_ONLY", False):
             return False
         active = self.active_bindings.get(key)
-        if active is None or active.binding.priority:
-            return False  # no binding (nothing to do), or Textual runs it at once anyway
-        if not active.enabled:
-            return True  # what Textual does with a disabled binding: nothing
-        await self.app.run_action(active.binding.action, active.node)
-        return True
+        if active is None or active.binding.priority or not active.enabled:
+            # Nothing bound; or Textual runs it at once anyway; or it is disabled here,
+            # when Textual goes on to look for another binding of the key.
+            return False
+        return await self.app.run_action(active.binding.action, active.node)
 
     async def _continue_chord(self, key: str) -> bool:
         sequence = (*self._chord, key)

@@ -251,7 +251,6 @@ class RowTable(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
         if new_scroll != scroll:
             self.scroll_to(y=new_scroll, animate=False, force=True)
         self._announce()
-        self._near_end(target)
 
     def move_cursor(
         self,
