@@ -378,3 +378,10 @@ def _merged(head: TopicPage, cached: TopicPage | None, fetched: dict[int, Post])
     posts.update(fetched)
     ordered: Sequence[Post] = sorted(posts.values(), key=lambda p: (p.post_number, p.id))
     return TopicPage(topic=head.topic, post_ids=head.post_ids, posts=tuple(ordered))
+
+
+def repository_of(app: object) -> Repository | None:
+    """The app's repository once the forum is open (None before): screens ask the app,
+    which owns it."""
+    repo = getattr(app, "repo", None)
+    return repo if isinstance(repo, Repository) else None

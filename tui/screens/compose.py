@@ -41,7 +41,7 @@ from tui.forum.document import plain_text, render_post
 from tui.forum.drafts import Draft, Drafts, edit_key, message_key, new_topic_key, reply_key
 from tui.forum.models import Category, Post, User
 from tui.forum.outbox import Outbox, OutboxError, OutboxItem, OutboxKind, OutboxState
-from tui.forum.repository import Repository
+from tui.forum.repository import Repository, repository_of
 from tui.forum.sanitize import clean_line
 from tui.screens.keep_draft import KeepDraftScreen
 from widgets.composer import (
@@ -510,8 +510,7 @@ class ComposeScreen(Screen[OutboxItem | None]):
         return outbox if isinstance(outbox, Outbox) else None
 
     def _repo(self) -> Repository | None:
-        repo = getattr(self.app, "repo", None)
-        return repo if isinstance(repo, Repository) else None
+        return repository_of(self.app)
 
     def _cache(self) -> Cache | None:
         cache = getattr(self.app, "cache", None)

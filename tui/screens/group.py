@@ -22,7 +22,7 @@ from textual.widgets import Footer, Static
 from tui import keymap
 from tui.forum.community import Community, JoinRequest, StudyGroup
 from tui.forum.models import Category
-from tui.forum.repository import Repository
+from tui.forum.repository import repository_of
 from tui.screens.community_base import STATUS_CSS, CommunityScreen, why
 from tui.screens.groups import Membership, membership_problem
 from widgets.community_tables import MemberTable, RequestTable, TopicRows
@@ -230,8 +230,8 @@ class GroupScreen(CommunityScreen):
             slug=group.category_slug or group.slug,
             name=group.category_name or group.name,
         )
-        repo = getattr(self.app, "repo", None)
-        if isinstance(repo, Repository):
+        repo = repository_of(self.app)
+        if repo is not None:
             try:
                 async for answer in repo.topics(category=category):
                     if answer.value is not None:

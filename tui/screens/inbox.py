@@ -27,7 +27,7 @@ from textual.widgets import Footer, Static
 from tui import keymap
 from tui.forum.backend import ForumError, Offline
 from tui.forum.models import Freshness, Notification, NotificationList
-from tui.forum.repository import Answer, Repository
+from tui.forum.repository import Answer, Repository, repository_of
 from tui.forum.sanitize import clean_line
 from tui.messages import InboxChanged
 from tui.table_keys import TableKeys
@@ -108,8 +108,7 @@ class InboxScreen(TableKeys, Screen[None]):
         self.load()
 
     def repo(self) -> Repository | None:
-        repo = getattr(self.app, "repo", None)
-        return repo if isinstance(repo, Repository) else None
+        return repository_of(self.app)
 
     # -- actions ------------------------------------------------------------------------------
 

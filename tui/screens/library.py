@@ -30,7 +30,7 @@ from tui import keymap
 from tui.forum.backend import ForumBackend, ForumError, Offline
 from tui.forum.models import Category, Resource, ResourceList, ResourceShare
 from tui.forum.outbox import OutboxItem, OutboxState
-from tui.forum.repository import Repository
+from tui.forum.repository import Repository, repository_of
 from tui.forum.sanitize import clean_line
 from tui.forum.sharing import read_share
 from tui.links import open_link
@@ -146,8 +146,7 @@ class LibraryScreen(TableKeys, Screen[None]):
         self.load()
 
     def repo(self) -> Repository | None:
-        repo = getattr(self.app, "repo", None)
-        return repo if isinstance(repo, Repository) else None
+        return repository_of(self.app)
 
     # -- actions ------------------------------------------------------------------------------
 

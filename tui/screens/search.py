@@ -21,7 +21,7 @@ from textual.worker import WorkerState
 
 from tui import keymap
 from tui.forum.models import Freshness, SearchResult
-from tui.forum.repository import Repository
+from tui.forum.repository import Repository, repository_of
 from tui.forum.sanitize import clean_line
 from tui.keys import KeysMixin
 from tui.screens.thread import ThreadScreen
@@ -73,8 +73,7 @@ class SearchScreen(KeysMixin, Screen[None]):
             self.search(self.query_text)
 
     def repo(self) -> Repository | None:
-        repo = getattr(self.app, "repo", None)
-        return repo if isinstance(repo, Repository) else None
+        return repository_of(self.app)
 
     # -- actions ------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from tui import keymap
 from tui.forum.drafts import Drafts, new_topic_key
 from tui.forum.models import Category
 from tui.forum.outbox import Outbox, OutboxItem
-from tui.forum.repository import Repository
+from tui.forum.repository import Repository, repository_of
 from tui.forum.sanitize import clean_line
 from tui.forum.sharing import ShareError, check_share, read_share, share_markdown, tag_words
 
@@ -220,8 +220,7 @@ class ShareScreen(Screen[OutboxItem | None]):
             self._error("the categories could not be loaded: the topic needs one (try later)")
 
     def _repo(self) -> Repository | None:
-        repo = getattr(self.app, "repo", None)
-        return repo if isinstance(repo, Repository) else None
+        return repository_of(self.app)
 
     def _show_categories(self, categories: list[Category]) -> None:
         select = self.query_one("#share-category", Select)

@@ -47,7 +47,7 @@ from tui.forum.document import render_post
 from tui.forum.feedback import LIKE, reacted, with_bookmark, with_reaction, with_solution
 from tui.forum.models import Freshness, Link, Post, TopicPage, User
 from tui.forum.outbox import Outbox, OutboxItem, OutboxKind, OutboxState
-from tui.forum.repository import Repository
+from tui.forum.repository import Repository, repository_of
 from tui.forum.sanitize import clean_line
 from tui.keys import KeysMixin
 from tui.links import open_link
@@ -157,8 +157,7 @@ class ThreadScreen(KeysMixin, Screen[None]):
     # -- loading ------------------------------------------------------------------------------
 
     def repo(self) -> Repository | None:
-        repo = getattr(self.app, "repo", None)
-        return repo if isinstance(repo, Repository) else None
+        return repository_of(self.app)
 
     def _backend(self) -> ForumBackend | None:
         repo = self.repo()
